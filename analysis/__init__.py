@@ -1,0 +1,1 @@
+"""Analysis tools for hydro snapshots; they use yt only, never the solver."""

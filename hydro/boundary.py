@@ -1,0 +1,64 @@
+"""Ghost zones of the primitive variables: periodic, outflow, reflecting and user.
+
+Ghosts are filled axis by axis over the full extent of the other axes
+(ghosts included), so edge and corner ghosts come out right for any stencil.
+Kinds:
+- periodic: copy of the active cells at the opposite face;
+- outflow: zero gradient, a copy of the last active cell;
+- reflecting: mirror image with the normal velocity reversed;
+- user: the problem module's ``boundary(w, block, axis, side, t, params)``
+  fills ``w[block.ghost(axis, side)]``.
+"""
+
+KINDS = ("periodic", "outflow", "reflecting", "user")
+# GDF's boundary_conditions codes: 0 periodic, 1 mirror, 2 outflow (user: outflow)
+GDF_CODES = {"periodic": 0, "reflecting": 1, "outflow": 2, "user": 2}
+
+
+def _along(axis, index):
+    """Index tuple for a [var, k, j, i] array picking ``index`` along spatial ``axis``."""
+    return (slice(None),) * (3 - axis) + (index,)
+
+
+def ghost_slice(block, axis, side):
+    """Index tuple of the ghost layers of ``block`` on one side (0 low, 1 high) of an axis."""
+    ng, n = block.ng[axis], block.nx[axis]
+    return _along(axis, slice(0, ng) if side == 0 else slice(ng + n, n + 2 * ng))
+
+
+class Boundaries:
+    """Fills the ghost zones of a block from the boundary kinds of the run.
+
+    ``kinds[axis] = (lower, upper)``; ``user_hook`` is the problem's boundary
+    function (or None) and ``params`` the problem's parameters.
+    """
+
+    def __init__(self, kinds, ndim, user_hook=None, params=None):
+        self.kinds = kinds
+        self.ndim = ndim
+        self.user_hook = user_hook
+        self.params = params
+
+    def fill(self, w, block, t):
+        for axis in range(self.ndim):
+            for side in (0, 1):
+                self._fill_side(w, block, axis, side, t)
+
+    def _fill_side(self, w, block, axis, side, t):
+        kind = self.kinds[axis][side]
+        ng, n = block.ng[axis], block.nx[axis]
+        ghost = ghost_slice(block, axis, side)
+        if kind == "periodic":
+            src = slice(n, n + ng) if side == 0 else slice(ng, 2 * ng)
+            w[ghost] = w[_along(axis, src)]
+        elif kind == "outflow":
+            edge = ng if side == 0 else ng + n - 1
+            w[ghost] = w[_along(axis, slice(edge, edge + 1))]
+        elif kind == "reflecting":
+            # ghost g mirrors active cell 2 ng - 1 - g (low side) or its image (high side)
+            src = (slice(2 * ng - 1, ng - 1, -1) if side == 0
+                   else slice(ng + n - 1, n - 1, -1))
+            w[ghost] = w[_along(axis, src)]
+            w[(1 + axis,) + ghost[1:]] *= -1.0
+        else:
+            self.user_hook(w, block, axis, side, t, self.params)

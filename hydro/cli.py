@@ -1,0 +1,91 @@
+"""The ``hydro`` command line: run, check, problems, bench."""
+
+import argparse
+import logging
+import os
+import sys
+
+from . import __version__, config, problem
+
+
+def _run(args):
+    cfg, module = config.load(args.params, args.overrides)
+    if args.restart is not None and not os.path.isfile(args.restart):
+        raise config.ConfigError(f"--restart: no such file '{args.restart}'")
+    from .driver import Simulation  # numba compiles on import: only once the run is valid
+    sim = Simulation(cfg, module, restart=args.restart)
+    sim.run(restarted=args.restart is not None)
+    return 0
+
+
+def _check(args):
+    cfg, _ = config.load(args.params, args.overrides)
+    print(config.dump(cfg), end="")
+    return 0
+
+
+def _problems(args):
+    if args.name is None:
+        names = problem.available()
+        width = max(map(len, names))
+        for name in names:
+            print(f"{name:<{width}}  {problem.summary(problem.load(name))}")
+        return 0
+    try:
+        print(problem.describe(args.name))
+    except problem.ProblemError:
+        raise config.ConfigError(f"problems: unknown problem '{args.name}'; "
+                                 f"allowed: {', '.join(problem.available())}") from None
+    return 0
+
+
+def _bench(args):
+    from . import bench
+    return bench.main(args.bench_args)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="hydro", description=__doc__)
+    p.add_argument("--version", action="version", version=f"hydro {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a simulation from a parameter file")
+    run.add_argument("params", help="YAML parameter file")
+    run.add_argument("overrides", nargs="*", metavar="block.key=value",
+                     help="override a parameter, e.g. mesh.nx=[256,256] time.tlim=0.3")
+    run.add_argument("--restart", metavar="FILE", help="continue from this snapshot")
+    run.set_defaults(func=_run)
+    check = sub.add_parser("check", help="validate a parameter file and print it resolved")
+    check.add_argument("params")
+    check.add_argument("overrides", nargs="*", metavar="block.key=value")
+    check.set_defaults(func=_check)
+    probs = sub.add_parser("problems", help="list problems, or one problem's parameters")
+    probs.add_argument("name", nargs="?")
+    probs.set_defaults(func=_problems)
+    bench = sub.add_parser("bench", help="throughput and memory benchmark (see --help)",
+                           add_help=False)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=_bench)
+    return p
+
+
+def main(argv=None):
+    logging.basicConfig(format="[hydro] %(message)s", level=logging.INFO, stream=sys.stdout)
+    args = parser().parse_args(argv)
+    from .driver import RunError
+    try:
+        return args.func(args)
+    except config.ConfigError as e:
+        print(f"hydro: error: {e}", file=sys.stderr)
+        return 2
+    except RunError as e:
+        print(f"hydro: run failed: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hydro: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a failing problem hook or a bug: one line, traceback on demand
+        if os.environ.get("HYDRO_DEBUG"):
+            raise
+        print(f"hydro: run failed: {type(e).__name__}: {e} "
+              f"(set HYDRO_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1

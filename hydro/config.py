@@ -1,0 +1,281 @@
+"""Run parameters: the YAML schema, command-line overrides and validation.
+
+Everything a run reads is declared in ``SCHEMA`` (key, type, default, allowed
+values, one line of doc).  ``load`` returns a fully resolved, typed
+configuration or raises ``ConfigError`` with one line naming the key, the
+problem and what is allowed, before anything is run or written.
+"""
+
+import difflib
+import math
+from dataclasses import dataclass
+
+import yaml
+
+from . import boundary, problem, reconstruct, riemann
+
+REQUIRED = object()
+
+
+class ConfigError(Exception):
+    """A bad parameter file or override; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str  # int | float | str | ints | floats | boundary | any
+    default: object
+    doc: str
+    choices: tuple = ()
+    low: float = None  # lower bound (inclusive unless low_open)
+    high: float = None  # upper bound (inclusive)
+    low_open: bool = False
+
+
+SCHEMA = {
+    "problem": Key("str", REQUIRED, "problem module in problems/ (see `hydro problems`)"),
+    "mesh": {
+        "nx": Key("ints", REQUIRED, "cells per dimension: 1, 2 or 3 entries", low=1),
+        "xmin": Key("floats", None, "lower domain edge per dimension [default 0]"),
+        "xmax": Key("floats", None, "upper domain edge per dimension [default 1]"),
+        "boundary": Key("boundary", None,
+                        "per dimension: one kind or [lower, upper] [default outflow]",
+                        choices=boundary.KINDS),
+    },
+    "hydro": {
+        "gamma": Key("float", 5.0 / 3.0, "ratio of specific heats", low=1.0, low_open=True),
+        "riemann": Key("str", "hllc", "Riemann solver", choices=tuple(riemann.CODES)),
+        "reconstruction": Key("str", "plm", "reconstruction of primitives",
+                              choices=tuple(reconstruct.CODES)),
+        "limiter": Key("str", "mc", "slope limiter for plm/ppm",
+                       choices=tuple(reconstruct.LIMITERS)),
+        "integrator": Key("str", "vl2", "time integrator", choices=("vl2", "rk2", "rk3")),
+        "cfl": Key("float", 0.4, "Courant number", low=0.0, low_open=True, high=1.0),
+        "dfloor": Key("float", 1e-12, "density floor (code units)", low=0.0, low_open=True),
+        "pfloor": Key("float", 1e-15, "pressure floor (code units)", low=0.0, low_open=True),
+    },
+    "time": {
+        "tlim": Key("float", 1.0, "end time", low=0.0, low_open=True),
+        "nlim": Key("int", -1, "maximum number of cycles, -1 for none", low=-1),
+        "log_every": Key("int", 10, "cycles between log lines", low=1),
+    },
+    "output": {
+        "dir": Key("str", "out", "output directory"),
+        "basename": Key("str", None, "snapshot and history file prefix [default: problem]"),
+        "dt": Key("float", None, "time between snapshots [default: first and last only]",
+                  low=0.0, low_open=True),
+        "history_dt": Key("float", None, "time between history rows [default: every cycle]",
+                          low=0.0, low_open=True),
+        "snapshots": Key("bool", True, "write snapshots (off for benchmarks)"),
+    },
+    "problem_params": Key("any", None, "the problem module's parameters (hydro problems NAME)"),
+}
+
+
+def _closest(name, options):
+    match = difflib.get_close_matches(name, list(options), n=1)
+    hint = f"; did you mean '{match[0]}'?" if match else ""
+    return f"{hint} allowed: {', '.join(options)}"
+
+
+def _number(key, value, kind):
+    """Coerce a YAML scalar to int or float (accepting strings such as '1e-3')."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+    return x
+
+
+def _check_range(key, x, spec):
+    if spec.low is not None and (x < spec.low or (spec.low_open and x == spec.low)):
+        bound = f"> {spec.low:g}" if spec.low_open else f">= {spec.low:g}"
+        upper = f" and <= {spec.high:g}" if spec.high is not None else ""
+        raise ConfigError(f"{key}: must be {bound}{upper} (got {x})")
+    if spec.high is not None and x > spec.high:
+        raise ConfigError(f"{key}: must be <= {spec.high:g} (got {x})")
+    return x
+
+
+def _coerce(key, value, spec):
+    """Check one value against its Key and return it typed."""
+    if spec.kind in ("int", "float"):
+        return _check_range(key, _number(key, value, spec.kind), spec)
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        if spec.choices and value not in spec.choices:
+            raise ConfigError(f"{key}: unknown value '{value}'{_closest(value, spec.choices)}")
+        return value
+    if spec.kind in ("ints", "floats"):
+        if not isinstance(value, list):
+            value = [value]
+        if not 1 <= len(value) <= 3:
+            raise ConfigError(f"{key}: expected a list of 1 to 3 entries, got {value!r}")
+        item = Key(spec.kind[:-1], None, "", low=spec.low)
+        return [_coerce(f"{key}[{n}]", v, item) for n, v in enumerate(value)]
+    if spec.kind == "boundary":
+        if not isinstance(value, list):
+            value = [value]
+        out = []
+        for n, v in enumerate(value):
+            pair = v if isinstance(v, list) else [v, v]
+            if len(pair) != 2:
+                raise ConfigError(f"{key}[{n}]: expected a kind or [lower, upper], got {v!r}")
+            kind = Key("str", None, "", choices=spec.choices)
+            out.append([_coerce(f"{key}[{n}]", k, kind) for k in pair])
+        return out
+    return value
+
+
+def _resolve_block(prefix, given, schema):
+    """Validate a mapping against a schema block and fill the defaults."""
+    if not isinstance(given, dict):
+        raise ConfigError(f"{prefix or 'parameter file'}: expected a mapping of keys, "
+                          f"got {given!r}")
+    for name in given:
+        if name not in schema:
+            where = f"{prefix}.{name}" if prefix else name
+            raise ConfigError(f"{where}: unknown key{_closest(str(name), schema)}")
+    out = {}
+    for name, spec in schema.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if isinstance(spec, dict):
+            out[name] = _resolve_block(key, given.get(name) or {}, spec)
+        elif given.get(name) is None:
+            if spec.default is REQUIRED:
+                raise ConfigError(f"{key}: required ({spec.doc})")
+            out[name] = spec.default
+        else:
+            out[name] = _coerce(key, given[name], spec)
+    return out
+
+
+def _resolve_mesh(mesh, nghost):
+    """Cross-checks of the mesh block: lengths agree, edges ordered, enough cells."""
+    ndim = len(mesh["nx"])
+    for name, fill in (("xmin", 0.0), ("xmax", 1.0)):
+        if mesh[name] is None:
+            mesh[name] = [fill] * ndim
+        if len(mesh[name]) != ndim:
+            raise ConfigError(f"mesh.{name}: needs {ndim} entries like mesh.nx, "
+                              f"got {mesh[name]}")
+    if mesh["boundary"] is None:
+        mesh["boundary"] = [["outflow", "outflow"]] * ndim
+    if len(mesh["boundary"]) != ndim:
+        raise ConfigError(f"mesh.boundary: needs {ndim} entries like mesh.nx, "
+                          f"got {len(mesh['boundary'])}")
+    for a in range(ndim):
+        if mesh["xmax"][a] <= mesh["xmin"][a]:
+            raise ConfigError(f"mesh.xmax[{a}]: must be > mesh.xmin[{a}] = {mesh['xmin'][a]}")
+        if mesh["nx"][a] < nghost:
+            raise ConfigError(f"mesh.nx[{a}]: must be >= {nghost} for this reconstruction "
+                              f"(got {mesh['nx'][a]})")
+        lower, upper = mesh["boundary"][a]
+        if (lower == "periodic") != (upper == "periodic"):
+            raise ConfigError(f"mesh.boundary[{a}]: periodic must be on both faces, "
+                              f"got [{lower}, {upper}]")
+
+
+def _resolve_problem_params(cfg):
+    """Validate problem_params against the problem module's declared PARAMETERS."""
+    try:
+        module = problem.load(cfg["problem"])
+    except problem.ProblemError:
+        raise ConfigError(f"problem: unknown problem '{cfg['problem']}'"
+                          f"{_closest(cfg['problem'], problem.available())}") from None
+    declared = {p.name: p for p in getattr(module, "PARAMETERS", [])}
+    given = cfg["problem_params"] or {}
+    if not isinstance(given, dict):
+        raise ConfigError(f"problem_params: expected a mapping of keys, got {given!r}")
+    out = {}
+    for name in given:
+        if name not in declared:
+            raise ConfigError(f"problem_params.{name}: unknown parameter of "
+                              f"'{cfg['problem']}'{_closest(str(name), declared)}")
+    for name, p in declared.items():
+        if name not in given:
+            out[name] = p.default
+            continue
+        kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(p.default), "any")
+        if isinstance(p.default, (list, tuple)):
+            kind = "floats"
+        out[name] = _coerce(f"problem_params.{name}", given[name],
+                            Key(kind, p.default, p.doc, choices=p.choices))
+    cfg["problem_params"] = out
+    return module
+
+
+def parse_override(text):
+    """'block.key=value' -> (['block', 'key'], value parsed as YAML)."""
+    if "=" not in text:
+        raise ConfigError(f"override '{text}': expected block.key=value")
+    path, _, raw = text.partition("=")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise ConfigError(f"override '{text}': value is not valid YAML") from None
+    return path.strip().split("."), value
+
+
+def read(path, overrides=()):
+    """The raw mapping of a parameter file with command-line overrides applied."""
+    try:
+        with open(path) as f:
+            raw = yaml.safe_load(f)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read parameter file ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    raw = raw if raw is not None else {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of blocks at the top level")
+    for text in overrides:
+        keys, value = parse_override(text)
+        node = raw
+        for name in keys[:-1]:
+            if not isinstance(node.get(name), dict):
+                node[name] = {}
+            node = node[name]
+        node[keys[-1]] = value
+    return raw
+
+
+def resolve(raw):
+    """Validated, typed, defaulted configuration and the problem module."""
+    cfg = _resolve_block("", raw, SCHEMA)
+    module = _resolve_problem_params(cfg)
+    _resolve_mesh(cfg["mesh"], reconstruct.NGHOST[cfg["hydro"]["reconstruction"]])
+    if any("user" in pair for pair in cfg["mesh"]["boundary"]) and \
+            not hasattr(module, "boundary"):
+        raise ConfigError(f"mesh.boundary: 'user' needs a boundary() hook, which problem "
+                          f"'{cfg['problem']}' does not have; allowed: periodic, outflow, "
+                          f"reflecting")
+    if cfg["output"]["basename"] is None:
+        cfg["output"]["basename"] = cfg["problem"]
+    return cfg, module
+
+
+def load(path, overrides=()):
+    return resolve(read(path, overrides))
+
+
+def dump(cfg):
+    """The resolved configuration as YAML text (stored in every snapshot)."""
+    return yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None)

@@ -1,0 +1,236 @@
+"""The simulation driver: builds mesh, system and state from a resolved
+configuration, then loops dt -> integrator cycle -> history, snapshots, log.
+
+The time step is the CFL step, shortened so that the run lands exactly on
+every snapshot time and on ``tlim``.
+"""
+
+import logging
+import math
+import os
+import time as wallclock
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from . import __version__, boundary, config, gdf, history
+from .euler import Euler
+from .integrator import Integrator
+from .mesh import Block, Mesh
+
+log = logging.getLogger("hydro")
+
+
+class RunError(Exception):
+    """A run that cannot go on (non-finite state, a bad restart file, a failing hook)."""
+
+
+@dataclass
+class State:
+    """One block's arrays: conserved u, its copy at the cycle start u0, primitives w."""
+
+    block: Block
+    u: np.ndarray
+    u0: np.ndarray
+    w: np.ndarray
+
+
+def _format_duration(seconds):
+    if not math.isfinite(seconds):
+        return "--:--:--"
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class Simulation:
+    def __init__(self, cfg, module, restart=None):
+        self.cfg = cfg
+        self.module = module
+        self.p = SimpleNamespace(**cfg["problem_params"])
+        h, m = cfg["hydro"], cfg["mesh"]
+        self.system = Euler(h["gamma"], h["reconstruction"], h["limiter"], h["riemann"],
+                            scalars=getattr(module, "SCALARS", ()),
+                            dfloor=h["dfloor"], pfloor=h["pfloor"])
+        self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost)
+        self.boundaries = boundary.Boundaries(m["boundary"], self.mesh.ndim,
+                                              getattr(module, "boundary", None), self.p)
+        sources = module.source_terms(self.p) if hasattr(module, "source_terms") else []
+        self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
+                                     self.mesh.ndim)
+        self.states = [State(b, *(self.system.allocate(b) for _ in range(3)))
+                       for b in self.mesh.blocks]
+        self.time = 0.0
+        self.cycle = 0
+        self.output_index = 0
+        self.next_history = 0.0
+        if restart is None:
+            self._initial_conditions()
+        else:
+            self._read_restart(restart)
+        self._primitives()
+
+    # -- set-up ------------------------------------------------------------
+    def _initial_conditions(self):
+        for s in self.states:
+            s.w[:] = 0.0
+            self.module.initial_conditions(s.w, s.block, self.mesh, self.p, self.system.gamma)
+            self.system.conserved(s.w, s.u, s.block)
+
+    def _read_restart(self, path):
+        try:
+            header, grids = gdf.read_restart(path)
+        except (OSError, ValueError, KeyError) as e:
+            raise RunError(f"{path}: cannot restart from it ({e})") from None
+        stored = config.yaml.safe_load(header["params_yaml"])
+        for key in ("problem",):
+            if stored[key] != self.cfg[key]:
+                raise RunError(f"{path}: written by problem '{stored[key]}', "
+                               f"not '{self.cfg[key]}'")
+        if stored["mesh"]["nx"] != self.cfg["mesh"]["nx"]:
+            raise RunError(f"{path}: mesh.nx is {stored['mesh']['nx']} in the snapshot, "
+                           f"{self.cfg['mesh']['nx']} in the run")
+        if int(header["nvar"]) != self.system.nvar:
+            raise RunError(f"{path}: {header['nvar']} variables, the run has "
+                           f"{self.system.nvar}")
+        for s, (left_index, u) in zip(self.states, grids):
+            s.u[(slice(None),) + s.block.active] = u
+        self.time = float(header["time"])
+        self.cycle = int(header["cycle"])
+        self.output_index = int(header["output_index"]) + 1
+        self.next_history = float(header["next_history"])
+
+    def _primitives(self):
+        """w from u with ghosts filled, for every block (before dt and outputs)."""
+        for s in self.states:
+            self.system.primitives(s.u, s.w, s.block)
+            self.boundaries.fill(s.w, s.block, self.time)
+
+    # -- schedule ----------------------------------------------------------
+    def _snapshot_time(self, index):
+        """Time of snapshot ``index``: multiples of output.dt, the last one at tlim."""
+        tlim, dt_out = self.cfg["time"]["tlim"], self.cfg["output"]["dt"]
+        t = tlim if dt_out is None else index * dt_out
+        return tlim if t > tlim * (1.0 - 1e-12) else t
+
+    def _timestep(self):
+        cfl = self.cfg["hydro"]["cfl"]
+        dt = cfl * min(self.system.crossing_time(s.w, s.block, self.mesh.ndim)
+                       for s in self.states)
+        if not (math.isfinite(dt) and dt > 0.0):
+            raise RunError(f"non-finite or zero time step at cycle {self.cycle}, "
+                           f"t = {self.time:.6e}: the state holds NaN, inf or negative "
+                           f"pressure/density")
+        return dt
+
+    # -- outputs -----------------------------------------------------------
+    def snapshot_path(self, index):
+        out = self.cfg["output"]
+        return os.path.join(out["dir"], f"{out['basename']}.{index:05d}.h5")
+
+    def write_snapshot(self):
+        path = self.snapshot_path(self.output_index)
+        mesh, system = self.mesh, self.system
+        fields_units = dict(system.field_units)
+        extra = getattr(self.module, "output_fields", None)
+        if extra is not None:
+            for name, (_, unit) in extra(self.states[0].w, self.states[0].block, self.p).items():
+                fields_units[name] = unit
+        kinds = self.cfg["mesh"]["boundary"] + [["periodic", "periodic"]] * (3 - mesh.ndim)
+        restart_attrs = {
+            "params_yaml": config.dump(self.cfg), "code_version": __version__,
+            "output_index": self.output_index, "next_history": self.next_history,
+            "nvar": system.nvar, "conserved_names": ",".join(system.conserved_names),
+        }
+        with gdf.SnapshotWriter(
+                path, dimensionality=mesh.ndim, domain_dims=mesh.nx,
+                domain_left=mesh.xmin, domain_right=mesh.xmax, time=self.time,
+                cycle=self.cycle,
+                boundary_codes=[boundary.GDF_CODES[k] for pair in kinds for k in pair],
+                field_units=fields_units,
+                units={"length_unit": (1.0, "cm"), "mass_unit": (1.0, "g"),
+                       "time_unit": (1.0, "s")},
+                restart_attrs=restart_attrs, n_grids=len(self.states)) as writer:
+            for s in self.states:
+                active = (slice(None),) + s.block.active
+                fields = dict(zip(system.primitive_names, s.w[active]))
+                if extra is not None:
+                    fields.update({k: v for k, (v, _) in extra(s.w, s.block, self.p).items()})
+                writer.write_grid(s.block.gid, s.block.left_index, fields, s.u[active])
+        self.snapshots_written.append(path)
+        self.last_snapshot_time = self.time
+        log.info(f"wrote {path} (t = {self.time:.6e}, cycle {self.cycle})")
+        self.output_index += 1
+
+    def _write_history(self, dt):
+        totals = sum(self.system.totals(s.u, s.block) for s in self.states)
+        self.history.write(self.time, dt, self.cycle, totals)
+        hdt = self.cfg["output"]["history_dt"]
+        while hdt is not None and self.next_history <= self.time:
+            self.next_history += hdt
+
+    # -- main loop ---------------------------------------------------------
+    def run(self, restarted=False):
+        tm, out = self.cfg["time"], self.cfg["output"]
+        tlim, nlim = tm["tlim"], tm["nlim"]
+        os.makedirs(out["dir"], exist_ok=True)
+        self.snapshots_written = []
+        self.last_snapshot_time = self.time if restarted else None
+        self.history = history.History(
+            os.path.join(out["dir"], f"{out['basename']}.hst"), self.system.conserved_names,
+            f"hydro {__version__} history: problem {self.cfg['problem']}",
+            restart_time=self.time if restarted else None)
+        log.info(f"problem {self.cfg['problem']}: {self.mesh.ndim}D, "
+                 f"{' x '.join(map(str, self.mesh.nx[:self.mesh.ndim]))} cells, "
+                 f"{self.cfg['hydro']['reconstruction']} + {self.cfg['hydro']['riemann']} + "
+                 f"{self.cfg['hydro']['integrator']}, t = {self.time:.6e} -> {tlim:.6e}")
+        if not restarted:
+            self._write_history(0.0)
+            if out["snapshots"]:
+                self.write_snapshot()
+        wall_start = wallclock.perf_counter()
+        t_first, wall_first, cycles_timed = None, None, 0
+        dt = 0.0
+        while self.time < tlim and (nlim < 0 or self.cycle < nlim):
+            t_out = self._snapshot_time(self.output_index)
+            dt = min(self._timestep(), tlim - self.time, t_out - self.time)
+            for s in self.states:
+                self.integrator.advance(s, self.time, dt)
+            self.time = t_out if self.time + dt >= t_out else self.time + dt
+            self.cycle += 1
+            self._primitives()
+            if wall_first is None:
+                t_first, wall_first = self.time, wallclock.perf_counter()
+            else:
+                cycles_timed += 1
+            if out["history_dt"] is None or self.time >= self.next_history:
+                self._write_history(dt)
+            if self.time >= t_out and out["snapshots"]:
+                self.history.flush()
+                self.write_snapshot()
+            if self.cycle % tm["log_every"] == 0:
+                self._log_progress(dt, t_first, wall_first, cycles_timed)
+        if out["snapshots"] and self.last_snapshot_time != self.time:
+            self.write_snapshot()  # stopped by nlim between snapshot times
+        self.history.close()
+        wall = wallclock.perf_counter() - wall_start
+        timed = (wallclock.perf_counter() - wall_first) if wall_first is not None else 0.0
+        self.zone_cycles_per_second = (self.mesh.ncells * cycles_timed / timed
+                                       if timed > 0 and cycles_timed > 0 else float("nan"))
+        floors = self.system.floors
+        log.info(f"done: cycle {self.cycle}, t = {self.time:.6e}, wall time {wall:.2f} s, "
+                 f"{len(self.snapshots_written)} snapshots written, floors applied: "
+                 f"density {floors['density']}, pressure {floors['pressure']}")
+        log.info(f"zone-cycles/s = {self.zone_cycles_per_second:.4e}")
+
+    def _log_progress(self, dt, t_first, wall_first, cycles_timed):
+        elapsed = wallclock.perf_counter() - wall_first
+        rate = self.mesh.ncells * cycles_timed / elapsed if elapsed > 0 else float("nan")
+        progress = self.time - t_first
+        eta = (elapsed / progress * (self.cfg["time"]["tlim"] - self.time)
+               if progress > 0 else float("inf"))
+        floors = self.system.floors
+        extra = (f" floors={floors['density']}/{floors['pressure']}"
+                 if floors["density"] or floors["pressure"] else "")
+        log.info(f"cycle={self.cycle:7d} t={self.time:.6e} dt={dt:.4e} "
+                 f"zone-cycles/s={rate:.3e} eta={_format_duration(eta)}{extra}")

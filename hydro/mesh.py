@@ -1,0 +1,91 @@
+"""The global uniform Cartesian grid and the blocks it is cut into.
+
+Arrays are C-ordered ``[var, k, j, i]`` (x fastest).  A 1D or 2D run is the
+3D code with singleton axes: an inactive dimension has one cell and no ghost
+zones, so every kernel loops over three axes and one kernel serves all
+dimensionalities.  Today there is one block (the whole domain); the block
+carries its global index offset so that domain decomposition over MPI ranks
+slots in without changing the kernels.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Block:
+    """A rectangular piece of the grid with ghost zones.
+
+    ``left_index`` is the global (x, y, z) index of the first active cell,
+    ``nx`` the active cells per axis (x, y, z), ``ng`` the ghost layers per
+    axis (zero on inactive axes).
+    """
+
+    left_index: tuple
+    nx: tuple
+    ng: tuple
+    dx: tuple
+    xmin: tuple  # domain's lower corner, to place cell centres
+    gid: int = 0
+    centres: list = field(init=False)
+
+    def __post_init__(self):
+        self.centres = [
+            self.xmin[a] + (np.arange(-self.ng[a], self.nx[a] + self.ng[a])
+                            + self.left_index[a] + 0.5) * self.dx[a]
+            for a in range(3)
+        ]
+
+    @property
+    def shape(self):
+        """Shape (nz, ny, nx) of a field including ghost zones."""
+        return tuple(self.nx[a] + 2 * self.ng[a] for a in (2, 1, 0))
+
+    @property
+    def active(self):
+        """Slices (k, j, i) selecting the active cells of a field."""
+        return tuple(slice(self.ng[a], self.ng[a] + self.nx[a]) for a in (2, 1, 0))
+
+    @property
+    def bounds(self):
+        """Active index ranges (ks, ke, js, je, is, ie) for the kernels (end exclusive)."""
+        b = []
+        for a in (2, 1, 0):
+            b += [self.ng[a], self.ng[a] + self.nx[a]]
+        return np.array(b, dtype=np.int64)
+
+    @property
+    def ncells(self):
+        return self.nx[0] * self.nx[1] * self.nx[2]
+
+    def coordinates(self, ghosts=False):
+        """Cell-centre coordinates (x, y, z) broadcastable to a field's [k, j, i] shape."""
+        x, y, z = (c if ghosts else c[self.ng[a]:self.ng[a] + self.nx[a]]
+                   for a, c in enumerate(self.centres))
+        return x[None, None, :], y[None, :, None], z[:, None, None]
+
+
+class Mesh:
+    """The global grid: cells per axis, extent, spacing, and its blocks."""
+
+    def __init__(self, nx, xmin, xmax, nghost):
+        self.ndim = len(nx)
+        self.nx = tuple(nx) + (1,) * (3 - self.ndim)
+        self.xmin = tuple(float(v) for v in xmin) + (0.0,) * (3 - self.ndim)
+        self.xmax = tuple(float(v) for v in xmax) + (1.0,) * (3 - self.ndim)
+        self.dx = tuple((self.xmax[a] - self.xmin[a]) / self.nx[a] for a in range(3))
+        self.ng = tuple(nghost if a < self.ndim else 0 for a in range(3))
+        self.blocks = [Block((0, 0, 0), self.nx, self.ng, self.dx, self.xmin)]
+
+    @property
+    def ncells(self):
+        return self.nx[0] * self.nx[1] * self.nx[2]
+
+    @property
+    def cell_volume(self):
+        return self.dx[0] * self.dx[1] * self.dx[2]
+
+    def global_centres(self, axis):
+        """Cell-centre coordinates of the whole domain along one axis."""
+        return self.xmin[axis] + (np.arange(self.nx[axis]) + 0.5) * self.dx[axis]

@@ -1,0 +1,44 @@
+"""Sedov-Taylor point explosion: thermal energy deposited in a small sphere (1D/2D/3D).
+
+Sedov 1959, Similarity and Dimensional Methods in Mechanics; the shock radius
+follows R = xi0 (E t^2 / rho0)^(1/5) in 3D (xi0 = 1.1517 for gamma = 5/3).
+"""
+
+import numpy as np
+
+from hydro.problem import Parameter
+
+PARAMETERS = [
+    Parameter("energy", 1.0, "code_energy", "thermal energy deposited (normalised exactly)"),
+    Parameter("radius", 0.05, "code_length", "cells with centres within it receive the energy"),
+    Parameter("center", [], "code_length", "centre of the explosion [default: domain centre]"),
+    Parameter("rho0", 1.0, "code_mass/code_length**3", "ambient density"),
+    Parameter("p0", 1e-5, "code_pressure", "ambient pressure"),
+]
+
+
+def _centre(mesh, p):
+    if not p.center:
+        return [0.5 * (mesh.xmin[a] + mesh.xmax[a]) for a in range(3)]
+    if len(p.center) != mesh.ndim:
+        raise ValueError(f"center needs {mesh.ndim} entries, got {p.center}")
+    return list(p.center) + [0.0] * (3 - mesh.ndim)
+
+
+def _r2(x, y, z, c, ndim):
+    return sum((q - c[a]) ** 2 for a, q in enumerate((x, y, z)) if a < ndim)
+
+
+def initial_conditions(w, block, mesh, p, gamma):
+    c = _centre(mesh, p)
+    # count the deposition cells on the whole grid (not only this block), one z-plane at a time
+    gx, gy, gz = (mesh.global_centres(a) for a in range(3))
+    count = sum(int(np.count_nonzero(_r2(gx[None, :], gy[:, None], z, c, mesh.ndim)
+                                     < p.radius ** 2)) for z in gz)
+    if count == 0:
+        raise ValueError(f"radius {p.radius} holds no cell centre; make it larger than a cell")
+    p_in = p.p0 + (gamma - 1.0) * p.energy / (count * mesh.cell_volume)
+    x, y, z = block.coordinates()
+    a = block.active
+    w[0][a] = p.rho0
+    w[4][a] = np.where(_r2(x, y, z, c, mesh.ndim) < p.radius ** 2, p_in, p.p0)
