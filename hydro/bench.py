@@ -1,0 +1,79 @@
+"""Benchmark: 3D adiabatic blast (PLM + HLLC + VL2 by default), outputs off.
+
+Prints zone-cycles per second (cells x cycles / wall time of the main loop,
+first cycle excluded so that compilation does not count) and the peak
+resident memory per cell.  Each measurement runs in a fresh process so that
+the peak memory belongs to that size alone; the median, min and max over
+``--repeat`` runs are reported.
+
+    hydro bench [--sizes 64 128] [--cycles 20] [--repeat 3]
+                [--reconstruction plm] [--riemann hllc] [--integrator vl2]
+"""
+
+import argparse
+import json
+import logging
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+
+
+def measure(n, cycles, reconstruction, riemann, integrator):
+    """Run the blast on n^3 cells for ``cycles`` cycles in this process."""
+    from . import config
+    from .driver import Simulation
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, module = config.resolve({
+            "problem": "blast",
+            "mesh": {"nx": [n, n, n], "boundary": ["periodic"] * 3},
+            "hydro": {"gamma": 5.0 / 3.0, "cfl": 0.3, "reconstruction": reconstruction,
+                      "riemann": riemann, "integrator": integrator},
+            "time": {"tlim": 1e30, "nlim": cycles + 1, "log_every": 10 ** 9},
+            "output": {"dir": tmp, "snapshots": False, "history_dt": 1e30},
+        })
+        logging.getLogger("hydro").setLevel(logging.WARNING)
+        sim = Simulation(cfg, module)
+        sim.run()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    return {"zone_cycles_per_s": sim.zone_cycles_per_second, "bytes_per_cell": peak / n ** 3}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="hydro bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
+    p.add_argument("--cycles", type=int, default=20)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--reconstruction", default="plm")
+    p.add_argument("--riemann", default="hllc")
+    p.add_argument("--integrator", default="vl2")
+    p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
+    args = p.parse_args(argv)
+    scheme = (args.reconstruction, args.riemann, args.integrator)
+    if args.one is not None:
+        print(json.dumps(measure(args.one, args.cycles, *scheme)))
+        return 0
+    print(f"3D blast, {' + '.join(s.upper() for s in scheme)}, {args.cycles} cycles, "
+          f"median [min, max] of {args.repeat} runs")
+    for n in args.sizes:
+        runs = []
+        for _ in range(args.repeat):
+            out = subprocess.run(
+                [sys.executable, "-m", "hydro.bench", "--one", str(n), "--cycles",
+                 str(args.cycles), "--reconstruction", args.reconstruction,
+                 "--riemann", args.riemann, "--integrator", args.integrator],
+                capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        zc = [r["zone_cycles_per_s"] for r in runs]
+        mem = [r["bytes_per_cell"] for r in runs]
+        print(f"{n:4d}^3  zone-cycles/s = {statistics.median(zc):.3e} "
+              f"[{min(zc):.3e}, {max(zc):.3e}]   bytes/cell = {statistics.median(mem):.0f} "
+              f"[{min(mem):.0f}, {max(mem):.0f}]", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
