@@ -47,7 +47,7 @@ SCHEMA = {
         "riemann": Key("str", "hllc", "Riemann solver", choices=tuple(riemann.CODES)),
         "reconstruction": Key("str", "plm", "reconstruction of primitives",
                               choices=tuple(reconstruct.CODES)),
-        "limiter": Key("str", "mc", "slope limiter for plm/ppm",
+        "limiter": Key("str", "mc", "slope limiter for plm",
                        choices=tuple(reconstruct.LIMITERS)),
         "integrator": Key("str", "vl2", "time integrator", choices=("vl2", "rk2", "rk3")),
         "cfl": Key("float", 0.4, "Courant number", low=0.0, low_open=True, high=1.0),
@@ -74,7 +74,7 @@ SCHEMA = {
 
 def _closest(name, options):
     match = difflib.get_close_matches(name, list(options), n=1)
-    hint = f"; did you mean '{match[0]}'?" if match else ""
+    hint = f"; did you mean '{match[0]}'?" if match else ";"
     return f"{hint} allowed: {', '.join(options)}"
 
 
@@ -175,7 +175,7 @@ def _resolve_mesh(mesh, nghost):
             raise ConfigError(f"mesh.{name}: needs {ndim} entries like mesh.nx, "
                               f"got {mesh[name]}")
     if mesh["boundary"] is None:
-        mesh["boundary"] = [["outflow", "outflow"]] * ndim
+        mesh["boundary"] = [["outflow", "outflow"] for _ in range(ndim)]
     if len(mesh["boundary"]) != ndim:
         raise ConfigError(f"mesh.boundary: needs {ndim} entries like mesh.nx, "
                           f"got {len(mesh['boundary'])}")
@@ -214,6 +214,9 @@ def _resolve_problem_params(cfg):
         kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(p.default), "any")
         if isinstance(p.default, (list, tuple)):
             kind = "floats"
+            if given[name] == [] == list(p.default):  # an empty default (as `check` prints it)
+                out[name] = []
+                continue
         out[name] = _coerce(f"problem_params.{name}", given[name],
                             Key(kind, p.default, p.doc, choices=p.choices))
     cfg["problem_params"] = out
@@ -235,10 +238,12 @@ def parse_override(text):
 def read(path, overrides=()):
     """The raw mapping of a parameter file with command-line overrides applied."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             raw = yaml.safe_load(f)
     except OSError as e:
         raise ConfigError(f"{path}: cannot read parameter file ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read parameter file (not UTF-8 text)") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
