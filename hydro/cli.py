@@ -34,8 +34,8 @@ def _problems(args):
     try:
         print(problem.describe(args.name))
     except problem.ProblemError:
-        raise config.ConfigError(f"problems: unknown problem '{args.name}'; "
-                                 f"allowed: {', '.join(problem.available())}") from None
+        raise config.ConfigError(f"problems: unknown problem '{args.name}'"
+                                 f"{config.closest(args.name, problem.available())}") from None
     return 0
 
 
@@ -67,7 +67,12 @@ def main(argv=None):
     if argv[:1] == ["bench"]:
         from . import bench
         return bench.main(argv[1:])
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra:  # overrides after --restart FILE: argparse leaves them unparsed
+        if getattr(args, "overrides", None) is None or any(e.startswith("-") for e in extra):
+            p.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.overrides += extra
     from .driver import RunError
     try:
         return args.func(args)

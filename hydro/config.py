@@ -50,7 +50,8 @@ SCHEMA = {
         "limiter": Key("str", "mc", "slope limiter for plm",
                        choices=tuple(reconstruct.LIMITERS)),
         "integrator": Key("str", "vl2", "time integrator", choices=("vl2", "rk2", "rk3")),
-        "cfl": Key("float", 0.4, "Courant number", low=0.0, low_open=True, high=1.0),
+        "cfl": Key("float", 0.3, "Courant number (0.3 is safe for every scheme in 3D)",
+                   low=0.0, low_open=True, high=1.0),
         "dfloor": Key("float", 1e-12, "density floor (code units)", low=0.0, low_open=True),
         "pfloor": Key("float", 1e-15, "pressure floor (code units)", low=0.0, low_open=True),
     },
@@ -72,7 +73,7 @@ SCHEMA = {
 }
 
 
-def _closest(name, options):
+def closest(name, options):
     match = difflib.get_close_matches(name, list(options), n=1)
     hint = f"; did you mean '{match[0]}'?" if match else ";"
     return f"{hint} allowed: {', '.join(options)}"
@@ -119,7 +120,7 @@ def _coerce(key, value, spec):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a string, got {value!r}")
         if spec.choices and value not in spec.choices:
-            raise ConfigError(f"{key}: unknown value '{value}'{_closest(value, spec.choices)}")
+            raise ConfigError(f"{key}: unknown value '{value}'{closest(value, spec.choices)}")
         return value
     if spec.kind in ("ints", "floats"):
         if not isinstance(value, list):
@@ -150,7 +151,7 @@ def _resolve_block(prefix, given, schema):
     for name in given:
         if name not in schema:
             where = f"{prefix}.{name}" if prefix else name
-            raise ConfigError(f"{where}: unknown key{_closest(str(name), schema)}")
+            raise ConfigError(f"{where}: unknown key{closest(str(name), schema)}")
     out = {}
     for name, spec in schema.items():
         key = f"{prefix}.{name}" if prefix else name
@@ -197,7 +198,7 @@ def _resolve_problem_params(cfg):
         module = problem.load(cfg["problem"])
     except problem.ProblemError:
         raise ConfigError(f"problem: unknown problem '{cfg['problem']}'"
-                          f"{_closest(cfg['problem'], problem.available())}") from None
+                          f"{closest(cfg['problem'], problem.available())}") from None
     declared = {p.name: p for p in getattr(module, "PARAMETERS", [])}
     given = cfg["problem_params"] or {}
     if not isinstance(given, dict):
@@ -206,7 +207,7 @@ def _resolve_problem_params(cfg):
     for name in given:
         if name not in declared:
             raise ConfigError(f"problem_params.{name}: unknown parameter of "
-                              f"'{cfg['problem']}'{_closest(str(name), declared)}")
+                              f"'{cfg['problem']}'{closest(str(name), declared)}")
     for name, p in declared.items():
         if name not in given:
             out[name] = p.default

@@ -62,7 +62,8 @@ class Simulation:
                        for b in self.mesh.blocks]
         self.time = 0.0
         self.cycle = 0
-        self.output_index = 0
+        self.output_index = 0  # number of the next snapshot file
+        self.output_step = 0  # k of the next scheduled snapshot time (k * output.dt)
         self.next_history = 0.0
         if restart is None:
             self._initial_conditions()
@@ -98,6 +99,7 @@ class Simulation:
         self.time = float(header["time"])
         self.cycle = int(header["cycle"])
         self.output_index = int(header["output_index"]) + 1
+        self.output_step = int(header.get("output_step", self.output_index))
         self.next_history = float(header["next_history"])
 
     def _primitives(self):
@@ -139,7 +141,8 @@ class Simulation:
         kinds = self.cfg["mesh"]["boundary"] + [["periodic", "periodic"]] * (3 - mesh.ndim)
         restart_attrs = {
             "params_yaml": config.dump(self.cfg), "code_version": __version__,
-            "output_index": self.output_index, "next_history": self.next_history,
+            "output_index": self.output_index, "output_step": self.output_step,
+            "next_history": self.next_history,
             "nvar": system.nvar, "conserved_names": ",".join(system.conserved_names),
         }
         with gdf.SnapshotWriter(
@@ -187,12 +190,13 @@ class Simulation:
         if not restarted:
             self._write_history(0.0)
             if out["snapshots"]:
+                self.output_step = 1
                 self.write_snapshot()
         wall_start = wallclock.perf_counter()
         t_first, wall_first, cycles_timed = None, None, 0
         dt = 0.0
         while self.time < tlim and (nlim < 0 or self.cycle < nlim):
-            t_out = self._snapshot_time(self.output_index)
+            t_out = self._snapshot_time(self.output_step) if out["snapshots"] else tlim
             dt = min(self._timestep(), tlim - self.time, t_out - self.time)
             for s in self.states:
                 self.integrator.advance(s, self.time, dt)
@@ -207,6 +211,7 @@ class Simulation:
                 self._write_history(dt)
             if self.time >= t_out and out["snapshots"]:
                 self.history.flush()
+                self.output_step += 1
                 self.write_snapshot()
             if self.cycle % tm["log_every"] == 0:
                 self._log_progress(dt, t_first, wall_first, cycles_timed)

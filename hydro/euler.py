@@ -98,7 +98,10 @@ def min_crossing_time(w, b, gamma, dx, ndim):
             for i in range(b[4], b[5]):
                 cs = math.sqrt(gamma * w[4, k, j, i] / w[0, k, j, i])
                 for a in range(ndim):
-                    dt = min(dt, dx[a] / (abs(w[1 + a, k, j, i]) + cs))
+                    dt_cell = dx[a] / (abs(w[1 + a, k, j, i]) + cs)
+                    if not dt_cell > 0.0:  # NaN or inf in the state: let the driver stop
+                        return np.nan
+                    dt = min(dt, dt_cell)
     return dt
 
 
@@ -135,6 +138,13 @@ def add_flux_divergence(w, u, b, axis, scale, gamma, method, limiter, solver):
                 t1l, t1r = reconstruct.face_states(w, ivt1, k, j, i, dk, dj, di, method, limiter)
                 t2l, t2r = reconstruct.face_states(w, ivt2, k, j, i, dk, dj, di, method, limiter)
                 pl, pr = reconstruct.face_states(w, 4, k, j, i, dk, dj, di, method, limiter)
+                if min(rl, rr, pl, pr) <= 0.0:
+                    # unphysical high-order states (near vacuum): this face at first order
+                    rl, rr = w[0, k - dk, j - dj, i - di], w[0, k, j, i]
+                    vnl, vnr = w[ivn, k - dk, j - dj, i - di], w[ivn, k, j, i]
+                    t1l, t1r = w[ivt1, k - dk, j - dj, i - di], w[ivt1, k, j, i]
+                    t2l, t2r = w[ivt2, k - dk, j - dj, i - di], w[ivt2, k, j, i]
+                    pl, pr = w[4, k - dk, j - dj, i - di], w[4, k, j, i]
                 f0, f1, f2, f3, f4 = riemann.flux(solver, rl, vnl, t1l, t2l, pl,
                                                   rr, vnr, t1r, t2r, pr, gamma)
                 f0 *= scale

@@ -18,8 +18,9 @@ class History:
                      "# " + " ".join(f"[{n + 1}]={c}" for n, c in enumerate(self.columns)) + "\n"]
         else:
             with open(path) as f:
-                lines = [ln for ln in f
-                         if ln.startswith("#") or float(ln.split()[0]) <= restart_time]
+                # a crash can leave a partial last row (no newline): drop it
+                lines = [ln for ln in f if ln.endswith("\n") and ln.strip() and
+                         (ln.startswith("#") or float(ln.split()[0]) <= restart_time)]
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
             f.writelines(lines)
