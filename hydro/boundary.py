@@ -6,7 +6,7 @@ Kinds:
 - periodic: copy of the active cells at the opposite face;
 - outflow: zero gradient, a copy of the last active cell;
 - reflecting: mirror image with the normal velocity reversed;
-- user: the problem module's ``boundary(w, block, axis, side, t, params)``
+- user: the problem module's ``boundary(w, block, axis, side, t, params, gamma)``
   fills ``w[block.ghost(axis, side)]``.
 """
 
@@ -30,14 +30,15 @@ class Boundaries:
     """Fills the ghost zones of a block from the boundary kinds of the run.
 
     ``kinds[axis] = (lower, upper)``; ``user_hook`` is the problem's boundary
-    function (or None) and ``params`` the problem's parameters.
+    function (or None), called with the problem's parameters and gamma.
     """
 
-    def __init__(self, kinds, ndim, user_hook=None, params=None):
+    def __init__(self, kinds, ndim, user_hook=None, params=None, gamma=None):
         self.kinds = kinds
         self.ndim = ndim
         self.user_hook = user_hook
         self.params = params
+        self.gamma = gamma
 
     def fill(self, w, block, t):
         for axis in range(self.ndim):
@@ -61,4 +62,4 @@ class Boundaries:
             w[ghost] = w[_along(axis, src)]
             w[(1 + axis,) + ghost[1:]] *= -1.0
         else:
-            self.user_hook(w, block, axis, side, t, self.params)
+            self.user_hook(w, block, axis, side, t, self.params, self.gamma)

@@ -54,7 +54,8 @@ class Simulation:
                             dfloor=h["dfloor"], pfloor=h["pfloor"])
         self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost)
         self.boundaries = boundary.Boundaries(m["boundary"], self.mesh.ndim,
-                                              getattr(module, "boundary", None), self.p)
+                                              getattr(module, "boundary", None), self.p,
+                                              self.system.gamma)
         sources = module.source_terms(self.p) if hasattr(module, "source_terms") else []
         self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
                                      self.mesh.ndim)

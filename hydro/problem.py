@@ -6,7 +6,7 @@ problem generators and FLASH's Config files):
     PARAMETERS = [Parameter("rho_l", 1.0, "code_density", "left density"), ...]
     SCALARS = ("dye",)                       # optional passive scalars
     def initial_conditions(w, block, mesh, p, gamma): ...   # fill primitives
-    def boundary(w, block, axis, side, t, p): ...            # optional: 'user' boundaries
+    def boundary(w, block, axis, side, t, p, gamma): ...     # optional: 'user' boundaries
     def source_terms(p): return [...]                        # optional: see hydro.sources
     def output_fields(w, block, p): return {name: (array, unit)}   # optional
 
