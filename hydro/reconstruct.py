@@ -141,23 +141,34 @@ def _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap):
     return am, ap
 
 
-@numba.njit(inline="always")
-def face_states(w, v, k, j, i, dk, dj, di, method, limiter):
-    """Left and right states of variable v at the face on the low side of cell (k, j, i)."""
+@numba.njit(cache=True)  # a call, not inlined: six inlined copies tripled compile time
+def _ppm_states(w, v, k, j, i, dk, dj, di):
+    qm3 = w[v, k - 3 * dk, j - 3 * dj, i - 3 * di]
+    qm2 = w[v, k - 2 * dk, j - 2 * dj, i - 2 * di]
     qm1 = w[v, k - dk, j - dj, i - di]
     q0 = w[v, k, j, i]
-    if method == PCM:
-        return qm1, q0
-    qm2 = w[v, k - 2 * dk, j - 2 * dj, i - 2 * di]
     qp1 = w[v, k + dk, j + dj, i + di]
-    qm3 = w[v, k - 3 * dk, j - 3 * dj, i - 3 * di]
     qp2 = w[v, k + 2 * dk, j + 2 * dj, i + 2 * di]
-    if method == PLM:
-        return (qm1 + 0.5 * plm_slope(qm3, qm2, qm1, q0, qp1, limiter),
-                q0 - 0.5 * plm_slope(qm2, qm1, q0, qp1, qp2, limiter))
     a_m32 = _ppm_face(qm3, qm2, qm1, q0)  # face c-3/2
     a_m12 = _ppm_face(qm2, qm1, q0, qp1)  # face c-1/2 (this face)
     a_p12 = _ppm_face(qm1, q0, qp1, qp2)  # face c+1/2
     _, left = _ppm_cell(qm3, qm2, qm1, q0, qp1, a_m32, a_m12)
     right, _ = _ppm_cell(qm2, qm1, q0, qp1, qp2, a_m12, a_p12)
     return left, right
+
+
+@numba.njit(inline="always")
+def face_states(w, v, k, j, i, dk, dj, di, method, limiter):
+    """Left and right states of variable v at the face on the low side of cell (k, j, i)."""
+    if method == PPM:
+        return _ppm_states(w, v, k, j, i, dk, dj, di)
+    qm1 = w[v, k - dk, j - dj, i - di]
+    q0 = w[v, k, j, i]
+    if method == PCM:
+        return qm1, q0
+    qm2 = w[v, k - 2 * dk, j - 2 * dj, i - 2 * di]
+    qm3 = w[v, k - 3 * dk, j - 3 * dj, i - 3 * di]
+    qp1 = w[v, k + dk, j + dj, i + di]
+    qp2 = w[v, k + 2 * dk, j + 2 * dj, i + 2 * di]
+    return (qm1 + 0.5 * plm_slope(qm3, qm2, qm1, q0, qp1, limiter),
+            q0 - 0.5 * plm_slope(qm2, qm1, q0, qp1, qp2, limiter))
