@@ -169,14 +169,15 @@ class Simulation:
     def _write_history(self, dt):
         totals = sum(self.system.totals(s.u, s.block) for s in self.states)
         self.history.write(self.time, dt, self.cycle, totals)
+        self.last_history_time = self.time
         hdt = self.cfg["output"]["history_dt"]
-        while hdt is not None and self.next_history <= self.time:
-            self.next_history += hdt
+        if hdt is not None:  # the next multiple of history_dt, not a running sum
+            self.next_history = hdt * (math.floor(self.time / hdt * (1.0 + 1e-12)) + 1)
 
     # -- main loop ---------------------------------------------------------
     def run(self, restarted=False):
-        tm, out = self.cfg["time"], self.cfg["output"]
-        tlim, nlim = tm["tlim"], tm["nlim"]
+        """Run to tlim (or nlim cycles), writing history, snapshots and the log."""
+        out = self.cfg["output"]
         os.makedirs(out["dir"], exist_ok=True)
         self.snapshots_written = []
         self.last_snapshot_time = self.time if restarted else None
@@ -184,6 +185,15 @@ class Simulation:
             os.path.join(out["dir"], f"{out['basename']}.hst"), self.system.conserved_names,
             f"hydro {__version__} history: problem {self.cfg['problem']}",
             restart_time=self.time if restarted else None)
+        self.last_history_time = self.time if restarted else None
+        try:
+            self._loop(restarted)
+        finally:
+            self.history.close()
+
+    def _loop(self, restarted):
+        tm, out = self.cfg["time"], self.cfg["output"]
+        tlim, nlim = tm["tlim"], tm["nlim"]
         log.info(f"problem {self.cfg['problem']}: {self.mesh.ndim}D, "
                  f"{' x '.join(map(str, self.mesh.nx[:self.mesh.ndim]))} cells, "
                  f"{self.cfg['hydro']['reconstruction']} + {self.cfg['hydro']['riemann']} + "
@@ -216,9 +226,10 @@ class Simulation:
                 self.write_snapshot()
             if self.cycle % tm["log_every"] == 0:
                 self._log_progress(dt, t_first, wall_first, cycles_timed)
+        if self.last_history_time != self.time:
+            self._write_history(dt)  # the final state, between history times
         if out["snapshots"] and self.last_snapshot_time != self.time:
             self.write_snapshot()  # stopped by nlim between snapshot times
-        self.history.close()
         wall = wallclock.perf_counter() - wall_start
         timed = (wallclock.perf_counter() - wall_first) if wall_first is not None else 0.0
         self.zone_cycles_per_second = (self.mesh.ncells * cycles_timed / timed

@@ -1,9 +1,10 @@
 """The history file ``<dir>/<basename>.hst``: global totals against time.
 
 Plain text: comment lines starting with '#' (the last one names the
-columns), then one row per history time.  Rows are appended whole and
-flushed, so the file is always complete up to its last line; a restart
-first drops the rows written after the restart time.
+columns), then one row per history time and one for the final state.  Rows
+are appended whole and flushed before every snapshot and at the end; a crash
+can leave a partial last row, which a restart drops together with the rows
+written after the restart time.
 """
 
 import os
