@@ -99,12 +99,15 @@ def _number(key, value, kind):
 
 
 def _check_range(key, x, spec):
-    if spec.low is not None and (x < spec.low or (spec.low_open and x == spec.low)):
-        bound = f"> {spec.low:g}" if spec.low_open else f">= {spec.low:g}"
-        upper = f" and <= {spec.high:g}" if spec.high is not None else ""
-        raise ConfigError(f"{key}: must be {bound}{upper} (got {x})")
-    if spec.high is not None and x > spec.high:
-        raise ConfigError(f"{key}: must be <= {spec.high:g} (got {x})")
+    too_low = spec.low is not None and (x < spec.low or (spec.low_open and x == spec.low))
+    too_high = spec.high is not None and x > spec.high
+    if too_low or too_high:
+        bounds = []
+        if spec.low is not None:
+            bounds.append(f"> {spec.low:g}" if spec.low_open else f">= {spec.low:g}")
+        if spec.high is not None:
+            bounds.append(f"<= {spec.high:g}")
+        raise ConfigError(f"{key}: must be {' and '.join(bounds)} (got {x})")
     return x
 
 

@@ -55,3 +55,30 @@ def test_blast_stays_mirror_symmetric(tmp_path):
         assert np.abs(rho - mirrored).max() <= 1e-12 * rho.max()
     assert np.abs(vx + np.flip(vx, axis=1)).max() <= 1e-12 * np.abs(vx).max()
     assert np.abs(rho - rho.T).max() <= 1e-12 * rho.max()  # and about the diagonal
+
+
+def test_scalar_stays_a_concentration(tmp_path):
+    """The dye of the KH run, advected with the mass flux, stays within [0, 1]."""
+    sim = simulate({"problem": "kelvin_helmholtz", "mesh": {"nx": [64, 64],
+                    "boundary": ["periodic"] * 2}, "time": {"tlim": 1.0},
+                    "output": {"snapshots": False}}, tmp_path)
+    dye = primitive(sim, "dye")
+    assert 0.1 < dye.mean() < 0.9
+    assert dye.min() >= -1e-12 and dye.max() <= 1.0 + 1e-12
+
+
+def test_floors_are_counted_and_reported(tmp_path, caplog):
+    """A density floor above the right state of Sod must act, be counted and logged."""
+    import logging
+    params = {"problem": "sod", "mesh": {"nx": [100]}, "hydro": {"dfloor": 0.2},
+              "time": {"tlim": 0.1}, "output": {"snapshots": False}}
+    with caplog.at_level(logging.INFO, logger="hydro"):
+        from hydro import config
+        from hydro.driver import Simulation
+        cfg, module = config.resolve(params | {"output": {"dir": str(tmp_path),
+                                                          "snapshots": False}})
+        sim = Simulation(cfg, module)
+        sim.run()
+    assert sim.system.floors["density"] > 0
+    assert f"floors applied: density {sim.system.floors['density']}" in caplog.text
+    assert primitive(sim, "density").min() >= 0.2
