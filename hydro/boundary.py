@@ -3,7 +3,8 @@
 Ghosts are filled axis by axis over the full extent of the other axes
 (ghosts included), so edge and corner ghosts come out right for any stencil.
 Kinds:
-- periodic: copy of the active cells at the opposite face;
+- periodic: copy of the active cells at the opposite face (an exchange
+  through the process grid, which wraps: ``hydro.parallel``);
 - outflow: zero gradient, a copy of the last active cell;
 - reflecting: mirror image with the normal velocity reversed;
 - user: the problem module's ``boundary(w, block, axis, side, t, params, gamma)``
@@ -27,32 +28,34 @@ def ghost_slice(block, axis, side):
 
 
 class Boundaries:
-    """Fills the ghost zones of a block from the boundary kinds of the run.
+    """Fills the ghost zones of a block: from the neighbouring blocks through
+    ``parallel`` (periodic faces included), and from the boundary kinds of the
+    run at the faces of the domain.
 
     ``kinds[axis] = (lower, upper)``; ``user_hook`` is the problem's boundary
     function (or None), called with the problem's parameters and gamma.
     """
 
-    def __init__(self, kinds, ndim, user_hook=None, params=None, gamma=None):
+    def __init__(self, kinds, ndim, parallel, user_hook=None, params=None, gamma=None):
         self.kinds = kinds
         self.ndim = ndim
+        self.parallel = parallel
         self.user_hook = user_hook
         self.params = params
         self.gamma = gamma
 
     def fill(self, w, block, t):
         for axis in range(self.ndim):
+            self.parallel.exchange(w, block, axis)
             for side in (0, 1):
-                self._fill_side(w, block, axis, side, t)
+                if not self.parallel.has_neighbour(axis, side):
+                    self._fill_side(w, block, axis, side, t)
 
     def _fill_side(self, w, block, axis, side, t):
         kind = self.kinds[axis][side]
         ng, n = block.ng[axis], block.nx[axis]
         ghost = ghost_slice(block, axis, side)
-        if kind == "periodic":
-            src = slice(n, n + ng) if side == 0 else slice(ng, 2 * ng)
-            w[ghost] = w[_along(axis, src)]
-        elif kind == "outflow":
+        if kind == "outflow":
             edge = ng if side == 0 else ng + n - 1
             w[ghost] = w[_along(axis, slice(edge, edge + 1))]
         elif kind == "reflecting":

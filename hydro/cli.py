@@ -73,21 +73,32 @@ def main(argv=None):
         if getattr(args, "overrides", None) is None or any(e.startswith("-") for e in extra):
             p.error(f"unrecognized arguments: {' '.join(extra)}")
         args.overrides += extra
+    from mpi4py import MPI
+
     from .driver import RunError
+    comm = MPI.COMM_WORLD
+    if comm.Get_rank() != 0:
+        logging.getLogger("hydro").setLevel(logging.WARNING)
     try:
         return args.func(args)
+    # Configuration and run errors are found by every rank alike: rank 0 reports them.
     except config.ConfigError as e:
-        print(f"hydro: error: {e}", file=sys.stderr)
+        if comm.Get_rank() == 0:
+            print(f"hydro: error: {e}", file=sys.stderr)
         return 2
     except RunError as e:
-        print(f"hydro: run failed: {e}", file=sys.stderr)
+        if comm.Get_rank() == 0:
+            print(f"hydro: run failed: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("hydro: interrupted", file=sys.stderr)
         return 130
-    except Exception as e:  # a failing problem hook or a bug: one line, traceback on demand
+    except Exception as e:  # on one rank only (a failing problem hook, a bug)
         if os.environ.get("HYDRO_DEBUG"):
             raise
-        print(f"hydro: run failed: {type(e).__name__}: {e} "
-              f"(set HYDRO_DEBUG=1 for the traceback)", file=sys.stderr)
+        where = f"rank {comm.Get_rank()}: " if comm.Get_size() > 1 else ""
+        print(f"hydro: {where}run failed: {type(e).__name__}: {e} "
+              f"(set HYDRO_DEBUG=1 for the traceback)", file=sys.stderr, flush=True)
+        if comm.Get_size() > 1:
+            comm.Abort(1)  # the other ranks wait in a collective: end them all now
         return 1

@@ -8,6 +8,7 @@ problem and what is allowed, before anything is run or written.
 
 import difflib
 import math
+import os
 from dataclasses import dataclass
 
 import yaml
@@ -33,7 +34,8 @@ class Key:
 
 
 SCHEMA = {
-    "problem": Key("str", REQUIRED, "problem module in problems/ (see `hydro problems`)"),
+    "problem": Key("str", REQUIRED, "problem module in problems/ (see `hydro problems`), "
+                   "or a .py file beside the parameter file"),
     "mesh": {
         "nx": Key("ints", REQUIRED, "cells per dimension: 1, 2 or 3 entries", low=1),
         "xmin": Key("floats", None, "lower domain edge per dimension [default 0]"),
@@ -41,6 +43,8 @@ SCHEMA = {
         "boundary": Key("boundary", None,
                         "per dimension: one kind or [lower, upper] [default outflow]",
                         choices=boundary.KINDS),
+        "ranks": Key("ints", None, "MPI ranks per dimension [default: MPI.Compute_dims]",
+                     low=1),
     },
     "hydro": {
         "gamma": Key("float", 5.0 / 3.0, "ratio of specific heats", low=1.0, low_open=True),
@@ -183,6 +187,8 @@ def _resolve_mesh(mesh, nghost):
     if len(mesh["boundary"]) != ndim:
         raise ConfigError(f"mesh.boundary: needs {ndim} entries like mesh.nx, "
                           f"got {len(mesh['boundary'])}")
+    if mesh["ranks"] is not None and len(mesh["ranks"]) != ndim:
+        raise ConfigError(f"mesh.ranks: needs {ndim} entries like mesh.nx, got {mesh['ranks']}")
     for a in range(ndim):
         if mesh["xmax"][a] <= mesh["xmin"][a]:
             raise ConfigError(f"mesh.xmax[{a}]: must be > mesh.xmin[{a}] = {mesh['xmin'][a]}")
@@ -255,6 +261,10 @@ def read(path, overrides=()):
     raw = raw if raw is not None else {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of blocks at the top level")
+    problem_file = raw.get("problem")
+    if isinstance(problem_file, str) and problem_file.endswith(".py"):
+        # a problem module given as a file is found relative to the parameter file
+        raw["problem"] = os.path.normpath(os.path.join(os.path.dirname(path), problem_file))
     for text in overrides:
         keys, value = parse_override(text)
         node = raw
@@ -277,7 +287,7 @@ def resolve(raw):
                           f"'{cfg['problem']}' does not have; allowed: periodic, outflow, "
                           f"reflecting")
     if cfg["output"]["basename"] is None:
-        cfg["output"]["basename"] = cfg["problem"]
+        cfg["output"]["basename"] = os.path.splitext(os.path.basename(cfg["problem"]))[0]
     return cfg, module
 
 

@@ -18,6 +18,7 @@ from . import __version__, boundary, config, gdf, history
 from .euler import Euler
 from .integrator import Integrator
 from .mesh import Block, Mesh
+from .parallel import Parallel
 
 log = logging.getLogger("hydro")
 
@@ -53,14 +54,18 @@ class Simulation:
                             scalars=getattr(module, "SCALARS", ()),
                             dfloor=h["dfloor"], pfloor=h["pfloor"])
         self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost)
-        self.boundaries = boundary.Boundaries(m["boundary"], self.mesh.ndim,
+        periodic = [a < self.mesh.ndim and m["boundary"][a][0] == "periodic" for a in range(3)]
+        self.parallel = Parallel(self.mesh, m["ranks"], periodic)
+        self.boundaries = boundary.Boundaries(m["boundary"], self.mesh.ndim, self.parallel,
                                               getattr(module, "boundary", None), self.p,
                                               self.system.gamma)
         sources = module.source_terms(self.p) if hasattr(module, "source_terms") else []
         self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
                                      self.mesh.ndim)
-        self.states = [State(b, *(self.system.allocate(b) for _ in range(3)))
-                       for b in self.mesh.blocks]
+        block = self.parallel.block
+        self.states = [State(block, *(self.system.allocate(block) for _ in range(3)))]
+        # rank 0 compiles (or loads) the kernels first, so that ranks never race on the cache
+        self.parallel.rank0_first(lambda: self.system.warm_up(self.mesh.ndim))
         self.time = 0.0
         self.cycle = 0
         self.output_index = 0  # number of the next snapshot file
@@ -81,7 +86,7 @@ class Simulation:
 
     def _read_restart(self, path):
         try:
-            header, grids = gdf.read_restart(path)
+            header = gdf.read_header(path)
         except (OSError, ValueError, KeyError) as e:
             raise RunError(f"{path}: cannot restart from it ({e})") from None
         stored = config.yaml.safe_load(header["params_yaml"])
@@ -95,7 +100,8 @@ class Simulation:
         if int(header["nvar"]) != self.system.nvar:
             raise RunError(f"{path}: {header['nvar']} variables, the run has "
                            f"{self.system.nvar}")
-        for s, (left_index, u) in zip(self.states, grids):
+        for s in self.states:  # this block's cells, whatever blocks wrote the file
+            _, u = gdf.read_conserved_region(path, s.block.left_index, s.block.nx)
             s.u[(slice(None),) + s.block.active] = u
         self.time = float(header["time"])
         self.cycle = int(header["cycle"])
@@ -118,13 +124,14 @@ class Simulation:
 
     def _timestep(self):
         cfl = self.cfg["hydro"]["cfl"]
-        dt = cfl * min(self.system.crossing_time(s.w, s.block, self.mesh.ndim)
-                       for s in self.states)
-        if not (math.isfinite(dt) and dt > 0.0):
-            raise RunError(f"non-finite or zero time step at cycle {self.cycle}, "
+        dt, bad_rank = self.parallel.min(
+            min(self.system.crossing_time(s.w, s.block, self.mesh.ndim) for s in self.states))
+        if bad_rank is not None or not dt > 0.0:
+            where = f"rank {bad_rank}: " if bad_rank is not None else ""
+            raise RunError(f"{where}non-finite or zero time step at cycle {self.cycle}, "
                            f"t = {self.time:.6e}: the state holds NaN, inf or negative "
                            f"pressure/density")
-        return dt
+        return cfl * dt
 
     # -- outputs -----------------------------------------------------------
     def snapshot_path(self, index):
@@ -132,43 +139,70 @@ class Simulation:
         return os.path.join(out["dir"], f"{out['basename']}.{index:05d}.h5")
 
     def write_snapshot(self):
+        """One GDF file, one grid per rank: rank 0 writes the header, the ranks add
+        their grids in turn (serial HDF5 needs no rank to hold the whole domain),
+        rank 0 renames the finished file."""
+        start = wallclock.perf_counter()
         path = self.snapshot_path(self.output_index)
         mesh, system = self.mesh, self.system
-        fields_units = dict(system.field_units)
         extra = getattr(self.module, "output_fields", None)
-        if extra is not None:
-            for name, (_, unit) in extra(self.states[0].w, self.states[0].block, self.p).items():
-                fields_units[name] = unit
-        kinds = self.cfg["mesh"]["boundary"] + [["periodic", "periodic"]] * (3 - mesh.ndim)
-        restart_attrs = {
-            "params_yaml": config.dump(self.cfg), "code_version": __version__,
-            "output_index": self.output_index, "output_step": self.output_step,
-            "next_history": self.next_history,
-            "nvar": system.nvar, "conserved_names": ",".join(system.conserved_names),
-        }
-        with gdf.SnapshotWriter(
+        fields = []
+        for s in self.states:
+            active = (slice(None),) + s.block.active
+            f = {name: (values, unit) for name, values, unit in
+                 zip(system.primitive_names, s.w[active], system.field_units.values())}
+            f.update(extra(s.w, s.block, self.p) if extra is not None else {})
+            fields.append(f)
+        writer = None
+        if self.parallel.rank == 0:
+            kinds = self.cfg["mesh"]["boundary"] + [["periodic", "periodic"]] * (3 - mesh.ndim)
+            writer = gdf.SnapshotWriter(
                 path, dimensionality=mesh.ndim, domain_dims=mesh.nx,
                 domain_left=mesh.xmin, domain_right=mesh.xmax, time=self.time,
                 cycle=self.cycle,
                 boundary_codes=[boundary.GDF_CODES[k] for pair in kinds for k in pair],
-                field_units=fields_units,
+                field_units={name: unit for name, (_, unit) in fields[0].items()},
                 units={"length_unit": (1.0, "cm"), "mass_unit": (1.0, "g"),
                        "time_unit": (1.0, "s")},
-                restart_attrs=restart_attrs, n_grids=len(self.states)) as writer:
-            for s in self.states:
-                active = (slice(None),) + s.block.active
-                fields = dict(zip(system.primitive_names, s.w[active]))
-                if extra is not None:
-                    fields.update({k: v for k, (v, _) in extra(s.w, s.block, self.p).items()})
-                writer.write_grid(s.block.gid, s.block.left_index, fields, s.u[active])
+                restart_attrs={
+                    "params_yaml": config.dump(self.cfg), "code_version": __version__,
+                    "output_index": self.output_index, "output_step": self.output_step,
+                    "next_history": self.next_history, "nvar": system.nvar,
+                    "conserved_names": ",".join(system.conserved_names)},
+                n_grids=self.parallel.size)
+        writer = self.parallel.bcast(writer)
+
+        def write_own_grids():
+            for s, f in zip(self.states, fields):
+                writer.write_grid(s.block.gid, s.block.left_index,
+                                  {name: values for name, (values, _) in f.items()},
+                                  s.u[(slice(None),) + s.block.active])
+
+        try:
+            self.parallel.in_turn(write_own_grids)
+            if self.parallel.rank == 0:
+                writer.commit()
+        except BaseException:
+            writer.discard()  # never a partial file, under any name
+            raise
+        self.parallel.comm.Barrier()
+        self.parallel.io_time += wallclock.perf_counter() - start
         self.snapshots_written.append(path)
         self.last_snapshot_time = self.time
         log.info(f"wrote {path} (t = {self.time:.6e}, cycle {self.cycle})")
         self.output_index += 1
 
+    def totals(self):
+        """Volume integrals of the conserved variables over the whole domain."""
+        s = self.states[0]
+        sums = self.parallel.exact_sums(s.u[(v,) + s.block.active]
+                                        for v in range(self.system.nvar))
+        return sums * self.mesh.cell_volume
+
     def _write_history(self, dt):
-        totals = sum(self.system.totals(s.u, s.block) for s in self.states)
-        self.history.write(self.time, dt, self.cycle, totals)
+        totals = self.totals()
+        if self.history is not None:
+            self.history.write(self.time, dt, self.cycle, totals)
         self.last_history_time = self.time
         hdt = self.cfg["output"]["history_dt"]
         if hdt is not None:  # the next multiple of history_dt, not a running sum
@@ -178,18 +212,23 @@ class Simulation:
     def run(self, restarted=False):
         """Run to tlim (or nlim cycles), writing history, snapshots and the log."""
         out = self.cfg["output"]
-        os.makedirs(out["dir"], exist_ok=True)
         self.snapshots_written = []
         self.last_snapshot_time = self.time if restarted else None
-        self.history = history.History(
-            os.path.join(out["dir"], f"{out['basename']}.hst"), self.system.conserved_names,
-            f"hydro {__version__} history: problem {self.cfg['problem']}",
-            restart_time=self.time if restarted else None)
         self.last_history_time = self.time if restarted else None
+        self.history = None  # written by rank 0 only
+        if self.parallel.rank == 0:
+            os.makedirs(out["dir"], exist_ok=True)
+            self.history = history.History(
+                os.path.join(out["dir"], f"{out['basename']}.hst"),
+                self.system.conserved_names,
+                f"hydro {__version__} history: problem {self.cfg['problem']}",
+                restart_time=self.time if restarted else None)
+        self.parallel.comm.Barrier()
         try:
             self._loop(restarted)
         finally:
-            self.history.close()
+            if self.history is not None:
+                self.history.close()
 
     def _loop(self, restarted):
         tm, out = self.cfg["time"], self.cfg["output"]
@@ -197,13 +236,15 @@ class Simulation:
         log.info(f"problem {self.cfg['problem']}: {self.mesh.ndim}D, "
                  f"{' x '.join(map(str, self.mesh.nx[:self.mesh.ndim]))} cells, "
                  f"{self.cfg['hydro']['reconstruction']} + {self.cfg['hydro']['riemann']} + "
-                 f"{self.cfg['hydro']['integrator']}, t = {self.time:.6e} -> {tlim:.6e}")
+                 f"{self.cfg['hydro']['integrator']}, t = {self.time:.6e} -> {tlim:.6e}, "
+                 f"{self.parallel.size} rank(s) as {' x '.join(map(str, self.parallel.dims))}")
         if not restarted:
             self._write_history(0.0)
             if out["snapshots"]:
                 self.output_step = 1
                 self.write_snapshot()
         wall_start = wallclock.perf_counter()
+        self.parallel.comm_time = self.parallel.io_time = 0.0  # main loop only
         t_first, wall_first, cycles_timed = None, None, 0
         dt = 0.0
         while self.time < tlim and (nlim < 0 or self.cycle < nlim):
@@ -221,7 +262,8 @@ class Simulation:
             if out["history_dt"] is None or self.time >= self.next_history:
                 self._write_history(dt)
             if self.time >= t_out and out["snapshots"]:
-                self.history.flush()
+                if self.history is not None:
+                    self.history.flush()
                 self.output_step += 1
                 self.write_snapshot()
             if self.cycle % tm["log_every"] == 0:
@@ -234,11 +276,21 @@ class Simulation:
         timed = (wallclock.perf_counter() - wall_first) if wall_first is not None else 0.0
         self.zone_cycles_per_second = (self.mesh.ncells * cycles_timed / timed
                                        if timed > 0 and cycles_timed > 0 else float("nan"))
-        floors = self.system.floors
+        floors = {k: self.parallel.sum_int(v) for k, v in self.system.floors.items()}
         log.info(f"done: cycle {self.cycle}, t = {self.time:.6e}, wall time {wall:.2f} s, "
                  f"{len(self.snapshots_written)} snapshots written, floors applied: "
                  f"density {floors['density']}, pressure {floors['pressure']}")
+        self._log_rank_times(wall)
         log.info(f"zone-cycles/s = {self.zone_cycles_per_second:.4e}")
+
+    def _log_rank_times(self, wall):
+        """Per-rank split of the main loop's wall time: compute, communication, I/O."""
+        times = self.parallel.gather((wall, self.parallel.comm_time, self.parallel.io_time))
+        if times is None or len(times) < 2:
+            return
+        for rank, (total, comm, io) in enumerate(times):
+            log.info(f"rank {rank:4d}: compute {total - comm - io:9.2f} s  "
+                     f"communication {comm:8.2f} s  I/O {io:8.2f} s")
 
     def _log_progress(self, dt, t_first, wall_first, cycles_timed):
         elapsed = wallclock.perf_counter() - wall_first
@@ -246,7 +298,7 @@ class Simulation:
         progress = self.time - t_first
         eta = (elapsed / progress * (self.cfg["time"]["tlim"] - self.time)
                if progress > 0 else float("inf"))
-        floors = self.system.floors
+        floors = {k: self.parallel.sum_int(v) for k, v in self.system.floors.items()}
         extra = (f" floors={floors['density']}/{floors['pressure']}"
                  if floors["density"] or floors["pressure"] else "")
         log.info(f"cycle={self.cycle:7d} t={self.time:.6e} dt={dt:.4e} "

@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from . import reconstruct, riemann
+from .mesh import Block
 
 NHYDRO = 5
 PRIMITIVE_NAMES = ("density", "velocity_x", "velocity_y", "velocity_z", "pressure")
@@ -169,20 +170,6 @@ def add_flux_divergence(w, u, b, axis, scale, gamma, method, limiter, solver):
                     u[s, k - dk, j - dj, i - di] -= fs
 
 
-@numba.njit(cache=True)
-def active_sums(u, b):
-    """Sum of each conserved variable over the active cells, in a fixed cell order."""
-    out = np.zeros(u.shape[0])
-    for v in range(u.shape[0]):
-        acc = 0.0
-        for k in range(b[0], b[1]):
-            for j in range(b[2], b[3]):
-                for i in range(b[4], b[5]):
-                    acc += u[v, k, j, i]
-        out[v] = acc
-    return out
-
-
 class Euler:
     """The Euler system: state layout, floors, time step and stage update."""
 
@@ -240,7 +227,20 @@ class Euler:
             add_flux_divergence(w, u, b, axis, dt / block.dx[axis], self.gamma,
                                 method, self.limiter, self.solver)
 
-    def totals(self, u, block):
-        """Volume integrals of the conserved variables over the block."""
-        dv = block.dx[0] * block.dx[1] * block.dx[2]
-        return active_sums(u, block.bounds) * dv
+    def warm_up(self, ndim):
+        """Compile (or load from the cache) every kernel a run of this system uses,
+        on a block of a few cells."""
+        n = tuple(self.nghost if a < ndim else 1 for a in range(3))
+        block = Block((0, 0, 0), n, tuple(self.nghost if a < ndim else 0 for a in range(3)),
+                      (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+        u, w = self.allocate(block), self.allocate(block)
+        w[0] = 1.0
+        w[4] = 1.0
+        self.conserved(w, u, block)
+        floors = dict(self.floors)
+        self.primitives(u, w, block)
+        self.floors = floors
+        self.crossing_time(w, block, ndim)
+        combine(u, u.copy(), block.bounds, 0.5, 0.5)
+        self.update(w, u, block, ndim, 1e-3, first_order=True)
+        self.update(w, u, block, ndim, 1e-3)

@@ -152,8 +152,17 @@ class SnapshotWriter:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
-            _remove(self.tmp_path)
+            self.discard()
             return False
+        self.commit()
+        return False
+
+    def discard(self):
+        """Remove the temporary file (a write that failed)."""
+        _remove(self.tmp_path)
+
+    def commit(self):
+        """Check that every grid was written, flush to disk, rename to the final name."""
         try:
             missing = self._missing_grids()
             if missing:
@@ -166,7 +175,6 @@ class SnapshotWriter:
         except BaseException:
             _remove(self.tmp_path)
             raise
-        return False
 
     def write_grid(self, gid, left_index, fields, conserved):
         """Write block ``gid`` into the temporary file.
@@ -256,6 +264,41 @@ def read_restart(path):
         grids = [(left_indices[gid].copy(), restart[_grid_name(gid)]["conserved"][()])
                  for gid in range(len(left_indices))]
         return _header(restart), grids
+
+
+def read_conserved_region(path, left_index, nx):
+    """The conserved state of the box of ``nx`` (x, y, z) cells starting at global
+    ``left_index``, assembled from whichever grids of snapshot ``path`` overlap it
+    (so a run can restart on a different number of blocks).
+
+    Returns ``(header, conserved)`` with ``conserved`` float64 ``[var, k, j, i]``.
+    Raises ``ValueError`` if the grids do not cover the box.
+    """
+    lo = np.asarray(left_index, dtype=np.int64)
+    hi = lo + np.asarray(nx, dtype=np.int64)
+    with _open_snapshot(path) as f:
+        restart = f[RESTART_GROUP]
+        header = _header(restart)
+        lefts = f["grid_left_index"][()]
+        dims = f["grid_dimensions"][()]
+        out, covered = None, 0
+        for gid in range(len(lefts)):
+            a = np.maximum(lo, lefts[gid])
+            b = np.minimum(hi, lefts[gid] + dims[gid])
+            if np.any(b <= a):
+                continue
+            data = restart[_grid_name(gid)]["conserved"]
+            if out is None:
+                out = np.empty((data.shape[0],) + tuple(int(n) for n in (hi - lo)[::-1]))
+            src = (slice(None),) + tuple(slice(a[d] - lefts[gid][d], b[d] - lefts[gid][d])
+                                         for d in (2, 1, 0))
+            dst = (slice(None),) + tuple(slice(a[d] - lo[d], b[d] - lo[d]) for d in (2, 1, 0))
+            out[dst] = data[src]
+            covered += int(np.prod(b - a))
+    if out is None or covered != int(np.prod(hi - lo)):
+        raise ValueError(f"{path}: the grids do not cover cells {lo.tolist()} + "
+                         f"{(hi - lo).tolist()}")
+    return header, out
 
 
 def _open_snapshot(path):

@@ -3,9 +3,9 @@
 Arrays are C-ordered ``[var, k, j, i]`` (x fastest).  A 1D or 2D run is the
 3D code with singleton axes: an inactive dimension has one cell and no ghost
 zones, so every kernel loops over three axes and one kernel serves all
-dimensionalities.  Today there is one block (the whole domain); the block
-carries its global index offset so that domain decomposition over MPI ranks
-slots in without changing the kernels.
+dimensionalities.  Each MPI rank holds one block (``hydro.parallel`` cuts the
+grid); a block carries its global index offset, so kernels never need to
+know about the decomposition.
 """
 
 from dataclasses import dataclass, field
@@ -67,7 +67,7 @@ class Block:
 
 
 class Mesh:
-    """The global grid: cells per axis, extent, spacing, and its blocks."""
+    """The global grid: cells per axis, extent, spacing and ghost layers per axis."""
 
     def __init__(self, nx, xmin, xmax, nghost):
         self.ndim = len(nx)
@@ -76,7 +76,6 @@ class Mesh:
         self.xmax = tuple(float(v) for v in xmax) + (1.0,) * (3 - self.ndim)
         self.dx = tuple((self.xmax[a] - self.xmin[a]) / self.nx[a] for a in range(3))
         self.ng = tuple(nghost if a < self.ndim else 0 for a in range(3))
-        self.blocks = [Block((0, 0, 0), self.nx, self.ng, self.dx, self.xmin)]
 
     @property
     def ncells(self):

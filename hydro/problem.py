@@ -15,6 +15,8 @@ prints the declarations, so they are the documentation.
 """
 
 import importlib
+import importlib.util
+import os
 import pkgutil
 from dataclasses import dataclass
 
@@ -42,7 +44,17 @@ def available():
 
 
 def load(name):
-    """Import ``problems.<name>``; ProblemError if there is none."""
+    """Import ``problems.<name>``, or a problem module from a file if ``name`` ends
+    in ``.py`` (a user's own problem kept beside the run file); ProblemError if
+    there is none."""
+    if name.endswith(".py"):
+        if not os.path.isfile(name):
+            raise ProblemError(name)
+        spec = importlib.util.spec_from_file_location(
+            os.path.splitext(os.path.basename(name))[0], name)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
     if name not in available():
         raise ProblemError(name)
     return importlib.import_module(f"problems.{name}")

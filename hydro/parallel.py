@@ -1,0 +1,173 @@
+"""Parallelism in one place: the process grid, each rank's block, ghost-zone
+exchange between blocks, and reductions whose results do not depend on the
+number of ranks.
+
+Without ``mpiexec`` this is the one-rank case of the same code: the process
+grid is 1 x 1 x 1 and a periodic face exchanges with the block itself.
+
+Determinism: ghost exchange copies values, the time step is a minimum, and
+the history totals are exactly rounded sums (Shewchuk 1997, Discrete Comput.
+Geom. 18, 305: each rank keeps the sum of its cells as non-overlapping
+partials, and ``math.fsum`` of all ranks' partials is the correctly rounded
+total), so every result is the same bits for any decomposition.
+"""
+
+import math
+import time as wallclock
+
+import numba
+import numpy as np
+from mpi4py import MPI
+
+from .boundary import ghost_slice
+from .config import ConfigError
+from .mesh import Block
+
+
+def split(n, parts, index):
+    """(start, count) of piece ``index`` when n cells are cut into ``parts`` near-equal pieces."""
+    q, r = divmod(n, parts)
+    return index * q + min(index, r), q + (1 if index < r else 0)
+
+
+def process_grid(size, nx, ng, ndim, ranks=None):
+    """Ranks per axis (x, y, z): ``ranks`` if given, else MPI.Compute_dims over the
+    active axes.  ConfigError if they do not multiply to ``size`` or leave a block
+    thinner than its ghost layers."""
+    if ranks is None:
+        ranks = MPI.Compute_dims(size, ndim)
+    elif math.prod(ranks) != size:
+        raise ConfigError(f"mesh.ranks: {ranks} makes {math.prod(ranks)} blocks, but the run "
+                          f"has {size} MPI ranks")
+    ranks = list(ranks) + [1] * (3 - len(ranks))
+    for a in range(ndim):
+        if nx[a] // ranks[a] < max(ng[a], 1):
+            raise ConfigError(f"mesh.nx[{a}]: {nx[a]} cells over {ranks[a]} ranks leaves blocks "
+                              f"thinner than the {ng[a]} ghost layers; use fewer ranks or "
+                              f"set mesh.ranks")
+    return ranks
+
+
+@numba.njit(cache=True)
+def _add_partials(values, partials, count):
+    """Add values to the non-overlapping partials[:count] exactly (Shewchuk's grow-expansion)."""
+    for x in values.flat:
+        n = 0
+        for m in range(count):
+            y = partials[m]
+            if abs(x) < abs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo != 0.0:
+                partials[n] = lo
+                n += 1
+            x = hi
+        partials[n] = x
+        count = n + 1
+    return count
+
+
+class Parallel:
+    """The communicator, process grid and this rank's place in it.
+
+    ``periodic[axis]`` says whether the process grid wraps along that axis.
+    Timers ``comm_time`` and ``io_time`` accumulate the wall time spent in
+    communication and in snapshot writing.
+    """
+
+    def __init__(self, mesh, ranks=None, periodic=(False, False, False),
+                 comm=MPI.COMM_WORLD):
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+        self.dims = process_grid(self.size, mesh.nx, mesh.ng, mesh.ndim, ranks)
+        self.cart = comm.Create_cart(self.dims, periods=list(periodic), reorder=False)
+        coords = self.cart.Get_coords(self.rank)
+        start, count = zip(*(split(mesh.nx[a], self.dims[a], coords[a]) for a in range(3)))
+        self.block = Block(start, count, mesh.ng, mesh.dx, mesh.xmin, gid=self.rank)
+        # neighbours[axis] = (lower, upper) rank, MPI.PROC_NULL at a non-periodic domain face
+        self.neighbours = [self.cart.Shift(a, 1) for a in range(3)]
+        self.comm_time = 0.0
+        self.io_time = 0.0
+
+    def has_neighbour(self, axis, side):
+        return self.neighbours[axis][side] != MPI.PROC_NULL
+
+    def exchange(self, w, block, axis):
+        """Fill the ghost layers of ``w`` along ``axis`` from the neighbouring blocks.
+
+        Non-blocking sends of the active layers next to each face and receives
+        into the ghost layers; the message from a neighbour's upper face fills
+        this block's lower ghosts (tags name the face a message leaves from).
+        The slabs span the other axes' ghosts, so edges and corners are filled
+        when the axes are exchanged in turn.
+        """
+        start = wallclock.perf_counter()
+        ng, n = block.ng[axis], block.nx[axis]
+        lead = (slice(None),) * (3 - axis)
+        requests, received = [], []
+        for side in (0, 1):
+            neighbour = self.neighbours[axis][side]
+            if neighbour == MPI.PROC_NULL:
+                continue
+            layers = slice(ng, 2 * ng) if side == 0 else slice(n, n + ng)
+            outgoing = np.ascontiguousarray(w[lead + (layers,)])
+            incoming = np.empty_like(outgoing)
+            requests.append(self.cart.Isend(outgoing, dest=neighbour, tag=2 * axis + side))
+            requests.append(self.cart.Irecv(incoming, source=neighbour,
+                                            tag=2 * axis + 1 - side))
+            received.append((side, incoming))
+        MPI.Request.Waitall(requests)
+        for side, incoming in received:
+            w[ghost_slice(block, axis, side)] = incoming
+        self.comm_time += wallclock.perf_counter() - start
+
+    def min(self, value):
+        """(global minimum, None), or (NaN, lowest rank holding a NaN) if any rank has one."""
+        start = wallclock.perf_counter()
+        bad = self.comm.allreduce(self.rank if value != value else self.size, op=MPI.MIN)
+        result = (math.nan, bad) if bad < self.size else \
+            (self.comm.allreduce(value, op=MPI.MIN), None)
+        self.comm_time += wallclock.perf_counter() - start
+        return result
+
+    def sum_int(self, value):
+        return self.comm.allreduce(int(value), op=MPI.SUM)
+
+    def exact_sums(self, arrays):
+        """Correctly rounded global sum of each array (the same bits for any decomposition)."""
+        start = wallclock.perf_counter()
+        local = []
+        for values in arrays:  # an iterable, used once
+            partials = np.zeros(64)
+            count = _add_partials(values, partials, 0)
+            local.append(partials[:count].tolist())
+        gathered = self.comm.allgather(local)
+        self.comm_time += wallclock.perf_counter() - start
+        return np.array([math.fsum(p for rank in gathered for p in rank[v])
+                         for v in range(len(local))])
+
+    def in_turn(self, action):
+        """Run ``action()`` on one rank after another in rank order (serial file access)."""
+        for r in range(self.size):
+            if r == self.rank:
+                action()
+            self.comm.Barrier()
+
+    def rank0_first(self, action):
+        """Run ``action()`` on rank 0, then on all others (rank 0 fills the numba cache)."""
+        if self.rank == 0:
+            action()
+        self.comm.Barrier()
+        if self.rank != 0:
+            action()
+
+    def gather(self, value):
+        return self.comm.gather(value, root=0)
+
+    def bcast(self, value):
+        return self.comm.bcast(value, root=0)
+
+    def abort(self, code=1):
+        self.comm.Abort(code)
