@@ -1,0 +1,169 @@
+"""MPI: the same bits for any number of ranks and any process grid, restart across
+rank counts, and a clean stop when one rank fails.  Runs `mpiexec` from the
+virtual environment (the mpich wheel); 4 ranks on 2 cores is fine."""
+
+import pathlib
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from common import simulate
+from hydro import gdf, history
+
+MPIEXEC = str(pathlib.Path(sys.executable).parent / "mpiexec")
+
+CASES = {
+    "sod-1d": {"problem": "sod", "mesh": {"nx": [61], "boundary": ["outflow"]},
+               "hydro": {"gamma": 1.4, "reconstruction": "plm", "riemann": "hllc",
+                         "integrator": "vl2"}, "time": {"tlim": 0.1}},
+    "kh-2d": {"problem": "kelvin_helmholtz",
+              "mesh": {"nx": [30, 22], "boundary": ["periodic", "periodic"]},
+              "hydro": {"reconstruction": "ppm", "riemann": "exact", "integrator": "rk3"},
+              "time": {"tlim": 0.1}},
+    "dmr-2d": {"problem": "double_mach",
+               "mesh": {"nx": [40, 13], "xmin": [0.0, 0.0], "xmax": [4.0, 1.0],
+                        "boundary": [["user", "outflow"], "user"]},
+               "hydro": {"gamma": 1.4, "reconstruction": "plm", "riemann": "hlle",
+                         "integrator": "rk2", "limiter": "vanleer"}, "time": {"tlim": 0.02}},
+    "blast-3d": {"problem": "blast", "mesh": {"nx": [14, 12, 13], "boundary": ["periodic"] * 3},
+                 "hydro": {"reconstruction": "pcm", "riemann": "llf", "integrator": "rk2"},
+                 "time": {"tlim": 0.05}},
+    "sedov-3d": {"problem": "sedov",
+                 "mesh": {"nx": [12, 12, 12], "xmin": [0.0] * 3, "xmax": [0.5] * 3,
+                          "boundary": [["reflecting", "outflow"]] * 3},
+                 "hydro": {"reconstruction": "plm", "riemann": "hllc", "integrator": "vl2",
+                           "limiter": "minmod"},
+                 "time": {"tlim": 0.01},
+                 "problem_params": {"center": [0.0] * 3, "radius": 0.1, "energy": 0.125}},
+}
+# (case, ranks, mesh.ranks): uneven splits, every axis split, several layouts
+RUNS = [("sod-1d", 2, None), ("sod-1d", 3, None), ("sod-1d", 4, None),
+        ("kh-2d", 3, None), ("kh-2d", 4, [4, 1]), ("kh-2d", 4, [1, 4]), ("kh-2d", 4, [2, 2]),
+        ("dmr-2d", 3, [1, 3]), ("dmr-2d", 4, [2, 2]),
+        ("blast-3d", 2, None), ("blast-3d", 4, [1, 1, 4]), ("blast-3d", 4, [2, 2, 1]),
+        ("sedov-3d", 4, [1, 2, 2])]
+
+
+def mpirun(n, params, tmp_path, *extra, timeout=300):
+    """Run `hydro run` on n ranks with a parameter file written from ``params``."""
+    path = tmp_path / f"run{n}.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, "-m", "hydro", "run",
+                           str(path), *extra], capture_output=True, text=True, timeout=timeout)
+
+
+def assemble(path, name, nx):
+    """A field of a GDF snapshot on the whole grid, from all of its grids, as [k, j, i]."""
+    out = np.full(nx[::-1], np.nan)
+    with h5py.File(path, "r") as f:
+        for gid, (left, dims) in enumerate(zip(f["grid_left_index"][()],
+                                               f["grid_dimensions"][()])):
+            data = f["data"][f"grid_{gid:010d}"][name][()].T  # [ix, iy, iz] -> [k, j, i]
+            out[tuple(slice(left[a], left[a] + dims[a]) for a in (2, 1, 0))] = data
+    return out
+
+
+def final_snapshot(directory):
+    return sorted(pathlib.Path(directory).glob("*.h5"))[-1]
+
+
+def assert_same_bits(a, b, nx):
+    """Both snapshots hold exactly the same fields and conserved state."""
+    nx3 = tuple(nx) + (1,) * (3 - len(nx))
+    _, ua = gdf.read_conserved_region(a, (0, 0, 0), nx3)
+    _, ub = gdf.read_conserved_region(b, (0, 0, 0), nx3)
+    assert np.array_equal(ua, ub)
+    for name in ("density", "velocity_x", "velocity_y", "velocity_z", "pressure"):
+        fa, fb = assemble(a, name, nx3), assemble(b, name, nx3)
+        assert not np.isnan(fa).any() and np.array_equal(fa, fb), name
+
+
+@pytest.fixture(scope="module")
+def serial_runs(tmp_path_factory):
+    """Each case on one rank, in-process: the reference bits."""
+    out = {}
+    for name, params in CASES.items():
+        directory = tmp_path_factory.mktemp(name)
+        simulate(params | {"output": {"dt": params["time"]["tlim"] / 2}}, directory)
+        out[name] = directory
+    return out
+
+
+@pytest.mark.parametrize("case,n,ranks", RUNS,
+                         ids=[f"{c}-n{n}-{r}" for c, n, r in RUNS])
+def test_same_bits_for_any_rank_count(case, n, ranks, serial_runs, tmp_path):
+    params = yaml.safe_load(yaml.safe_dump(CASES[case]))
+    params["output"] = {"dir": str(tmp_path / "out"), "dt": params["time"]["tlim"] / 2}
+    params["mesh"]["ranks"] = ranks
+    result = mpirun(n, params, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("[hydro] done:") == 1  # only rank 0 logs
+    assert_same_bits(final_snapshot(tmp_path / "out"), final_snapshot(serial_runs[case]),
+                     params["mesh"]["nx"])
+    # history totals are exact sums: the same bits too
+    ref = history.read(next(pathlib.Path(serial_runs[case]).glob("*.hst")))
+    assert history.read(next((tmp_path / "out").glob("*.hst"))) == ref
+
+
+def test_restart_on_another_rank_count(tmp_path):
+    """Written on 4 ranks, continued on 2: the same bits as one uninterrupted rank."""
+    params = yaml.safe_load(yaml.safe_dump(CASES["kh-2d"]))
+    params["time"]["tlim"] = 0.15
+    params["output"] = {"dt": 0.05}
+    reference = simulate(params, tmp_path / "one")
+    params["output"]["dir"] = str(tmp_path / "four")
+    assert mpirun(4, params, tmp_path).returncode == 0
+    params["output"]["dir"] = str(tmp_path / "two")
+    (tmp_path / "two").mkdir()
+    restart = tmp_path / "two" / "kelvin_helmholtz.00001.h5"
+    restart.write_bytes((tmp_path / "four" / "kelvin_helmholtz.00001.h5").read_bytes())
+    result = mpirun(2, params, tmp_path, "--restart", str(restart))
+    assert result.returncode == 0, result.stderr
+    assert_same_bits(tmp_path / "two" / "kelvin_helmholtz.00003.h5",
+                     reference.snapshots_written[-1], params["mesh"]["nx"])
+
+
+FAILING = '''"""A problem that fails on the block away from the origin (test only)."""
+import numpy as np
+
+PARAMETERS = []
+
+
+def initial_conditions(w, block, mesh, p, gamma):
+    a = block.active
+    w[0][a] = 1.0
+    w[4][a] = 1.0
+    if block.left_index[0] > 0:
+        {action}
+'''
+
+
+@pytest.mark.parametrize("action,message", [
+    ("raise RuntimeError('initial state out of range')",
+     "rank 1: run failed: RuntimeError: initial state out of range"),
+    ("w[4][a] = np.nan", "rank 1: non-finite or zero time step"),
+])
+def test_one_failing_rank_stops_all(action, message, tmp_path):
+    """One clear line naming the rank and the cause, non-zero exit, no hang, no traceback."""
+    (tmp_path / "failing.py").write_text(FAILING.format(action=action))
+    params = {"problem": "failing.py", "mesh": {"nx": [32], "boundary": ["periodic"]},
+              "time": {"tlim": 0.1}, "output": {"dir": str(tmp_path / "out")}}
+    result = mpirun(2, params, tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("hydro:")]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_bad_rank_layout_is_a_config_error(tmp_path):
+    params = yaml.safe_load(yaml.safe_dump(CASES["kh-2d"]))
+    params["mesh"]["ranks"] = [3, 1]
+    params["output"] = {"dir": str(tmp_path / "out")}
+    result = mpirun(2, params, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("mesh.ranks") == 1
+    assert not (tmp_path / "out").exists()
