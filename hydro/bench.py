@@ -2,17 +2,20 @@
 
 Prints zone-cycles per second (cells x cycles / wall time of the main loop,
 first cycle excluded so that compilation does not count) and the peak
-resident memory per cell.  Each measurement runs in a fresh process so that
-the peak memory belongs to that size alone; the median, min and max over
-``--repeat`` runs are reported.
+resident memory per cell (all ranks together).  Each measurement runs in
+fresh processes (under the virtual environment's ``mpiexec`` for several
+ranks) so that the peak memory belongs to that size alone; the median, min
+and max over ``--repeat`` runs are reported, and for several ranks the
+parallel efficiency against one rank.
 
-    hydro bench [--sizes 64 128] [--cycles 20] [--repeat 3]
+    hydro bench [--sizes 64 128] [--ranks 1 2] [--cycles 20] [--repeat 3]
                 [--reconstruction plm] [--riemann hllc] [--integrator vl2]
 """
 
 import argparse
 import json
 import logging
+import os
 import resource
 import statistics
 import subprocess
@@ -38,13 +41,19 @@ def measure(n, cycles, reconstruction, riemann, integrator):
         sim = Simulation(cfg, module)
         sim.run()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
-    return {"zone_cycles_per_s": sim.zone_cycles_per_second, "bytes_per_cell": peak / n ** 3}
+    peaks = sim.parallel.gather(peak)
+    if peaks is None:
+        return None
+    return {"zone_cycles_per_s": sim.zone_cycles_per_second,
+            "bytes_per_cell": sum(peaks) / n ** 3}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="hydro bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
+    p.add_argument("--ranks", type=int, nargs="+", default=[1],
+                   help="MPI ranks per measurement (several: strong scaling)")
     p.add_argument("--cycles", type=int, default=20)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--reconstruction", default="plm")
@@ -54,24 +63,35 @@ def main(argv=None):
     args = p.parse_args(argv)
     scheme = (args.reconstruction, args.riemann, args.integrator)
     if args.one is not None:
-        print(json.dumps(measure(args.one, args.cycles, *scheme)))
+        result = measure(args.one, args.cycles, *scheme)
+        if result is not None:
+            print(json.dumps(result))
         return 0
     print(f"3D blast, {' + '.join(s.upper() for s in scheme)}, {args.cycles} cycles, "
           f"median [min, max] of {args.repeat} runs")
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     for n in args.sizes:
-        runs = []
-        for _ in range(args.repeat):
-            out = subprocess.run(
-                [sys.executable, "-m", "hydro.bench", "--one", str(n), "--cycles",
-                 str(args.cycles), "--reconstruction", args.reconstruction,
-                 "--riemann", args.riemann, "--integrator", args.integrator],
-                capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        zc = [r["zone_cycles_per_s"] for r in runs]
-        mem = [r["bytes_per_cell"] for r in runs]
-        print(f"{n:4d}^3  zone-cycles/s = {statistics.median(zc):.3e} "
-              f"[{min(zc):.3e}, {max(zc):.3e}]   bytes/cell = {statistics.median(mem):.0f} "
-              f"[{min(mem):.0f}, {max(mem):.0f}]", flush=True)
+        single = None
+        for ranks in args.ranks:
+            launch = [mpiexec, "-n", str(ranks)] if ranks > 1 else []
+            runs = []
+            for _ in range(args.repeat):
+                out = subprocess.run(
+                    launch + [sys.executable, "-m", "hydro.bench", "--one", str(n),
+                              "--cycles", str(args.cycles), "--reconstruction",
+                              args.reconstruction, "--riemann", args.riemann,
+                              "--integrator", args.integrator],
+                    capture_output=True, text=True, check=True)
+                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            zc = [r["zone_cycles_per_s"] for r in runs]
+            mem = [r["bytes_per_cell"] for r in runs]
+            median = statistics.median(zc)
+            single = median if ranks == 1 else single
+            efficiency = (f"   efficiency {median / (ranks * single):.0%}"
+                          if single and ranks > 1 else "")
+            print(f"{n:4d}^3 {ranks:3d} rank(s)  zone-cycles/s = {median:.3e} "
+                  f"[{min(zc):.3e}, {max(zc):.3e}]   bytes/cell = {statistics.median(mem):.0f} "
+                  f"[{min(mem):.0f}, {max(mem):.0f}]{efficiency}", flush=True)
     return 0
 
 

@@ -244,7 +244,7 @@ class Simulation:
                 self.output_step = 1
                 self.write_snapshot()
         wall_start = wallclock.perf_counter()
-        self.parallel.comm_time = self.parallel.io_time = 0.0  # main loop only
+        self.parallel.reset_counters()  # main loop only
         t_first, wall_first, cycles_timed = None, None, 0
         dt = 0.0
         while self.time < tlim and (nlim < 0 or self.cycle < nlim):
@@ -285,12 +285,14 @@ class Simulation:
 
     def _log_rank_times(self, wall):
         """Per-rank split of the main loop's wall time: compute, communication, I/O."""
-        times = self.parallel.gather((wall, self.parallel.comm_time, self.parallel.io_time))
+        par = self.parallel
+        times = par.gather((wall, par.comm_time, par.io_time, par.messages, par.bytes_sent))
         if times is None or len(times) < 2:
             return
-        for rank, (total, comm, io) in enumerate(times):
+        for rank, (total, comm, io, messages, sent) in enumerate(times):
             log.info(f"rank {rank:4d}: compute {total - comm - io:9.2f} s  "
-                     f"communication {comm:8.2f} s  I/O {io:8.2f} s")
+                     f"communication {comm:8.2f} s  I/O {io:8.2f} s  "
+                     f"halo messages {messages} ({sent / 2 ** 20:.1f} MiB)")
 
     def _log_progress(self, dt, t_first, wall_first, cycles_timed):
         elapsed = wallclock.perf_counter() - wall_first

@@ -73,7 +73,8 @@ class Parallel:
 
     ``periodic[axis]`` says whether the process grid wraps along that axis.
     Timers ``comm_time`` and ``io_time`` accumulate the wall time spent in
-    communication and in snapshot writing.
+    communication and in snapshot writing; ``messages`` and ``bytes_sent``
+    count the halo messages this rank sent (to check the scaling model).
     """
 
     def __init__(self, mesh, ranks=None, periodic=(False, False, False),
@@ -88,8 +89,13 @@ class Parallel:
         self.block = Block(start, count, mesh.ng, mesh.dx, mesh.xmin, gid=self.rank)
         # neighbours[axis] = (lower, upper) rank, MPI.PROC_NULL at a non-periodic domain face
         self.neighbours = [self.cart.Shift(a, 1) for a in range(3)]
+        self.reset_counters()
+
+    def reset_counters(self):
         self.comm_time = 0.0
         self.io_time = 0.0
+        self.messages = 0
+        self.bytes_sent = 0
 
     def has_neighbour(self, axis, side):
         return self.neighbours[axis][side] != MPI.PROC_NULL
@@ -115,6 +121,8 @@ class Parallel:
             outgoing = np.ascontiguousarray(w[lead + (layers,)])
             incoming = np.empty_like(outgoing)
             requests.append(self.cart.Isend(outgoing, dest=neighbour, tag=2 * axis + side))
+            self.messages += 1
+            self.bytes_sent += outgoing.nbytes
             requests.append(self.cart.Irecv(incoming, source=neighbour,
                                             tag=2 * axis + 1 - side))
             received.append((side, incoming))
