@@ -68,6 +68,18 @@ def _add_partials(values, partials, count):
     return count
 
 
+_CARTESIAN = {}
+
+
+def _cartesian(comm, dims, periodic):
+    """The Cartesian communicator for this grid, made once per process: MPI has a
+    limited number of communicator contexts, and a process may run many simulations."""
+    key = (comm.py2f(), tuple(dims), tuple(bool(p) for p in periodic))
+    if key not in _CARTESIAN:
+        _CARTESIAN[key] = comm.Create_cart(list(dims), periods=list(key[2]), reorder=False)
+    return _CARTESIAN[key]
+
+
 class Parallel:
     """The communicator, process grid and this rank's place in it.
 
@@ -83,7 +95,7 @@ class Parallel:
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.dims = process_grid(self.size, mesh.nx, mesh.ng, mesh.ndim, ranks)
-        self.cart = comm.Create_cart(self.dims, periods=list(periodic), reorder=False)
+        self.cart = _cartesian(comm, self.dims, periodic)
         coords = self.cart.Get_coords(self.rank)
         start, count = zip(*(split(mesh.nx[a], self.dims[a], coords[a]) for a in range(3)))
         self.block = Block(start, count, mesh.ng, mesh.dx, mesh.xmin, gid=self.rank)

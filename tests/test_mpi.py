@@ -186,3 +186,14 @@ def test_halo_traffic_matches_the_scaling_model(ranks, tmp_path):
     assert result.returncode == 0, result.stderr
     expected = f"halo messages {6 * 2 * cycles} ({per_fill * 2 * cycles / 2 ** 20:.1f} MiB)"
     assert result.stdout.count(expected) == 4, result.stdout
+
+
+def test_bad_restart_file_on_all_ranks_is_one_line(tmp_path):
+    params = yaml.safe_load(yaml.safe_dump(CASES["kh-2d"]))
+    params["output"] = {"dir": str(tmp_path / "out")}
+    bad = tmp_path / "broken.h5"
+    bad.write_bytes(b"not a snapshot")
+    result = mpirun(2, params, tmp_path, "--restart", str(bad), timeout=120)
+    assert result.returncode == 1
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "broken.h5" in lines[0] and "Traceback" not in result.stderr
