@@ -32,10 +32,11 @@ def split(n, parts, index):
 
 def process_grid(size, nx, ng, ndim, ranks=None):
     """Ranks per axis (x, y, z): ``ranks`` if given, else MPI.Compute_dims over the
-    active axes.  ConfigError if they do not multiply to ``size`` or leave a block
-    thinner than its ghost layers."""
+    active axes with the most ranks on the slowest axis (whose ghost slabs are
+    contiguous in memory).  ConfigError if they do not multiply to ``size`` or
+    leave a block thinner than its ghost layers."""
     if ranks is None:
-        ranks = MPI.Compute_dims(size, ndim)
+        ranks = MPI.Compute_dims(size, ndim)[::-1]
     elif math.prod(ranks) != size:
         raise ConfigError(f"mesh.ranks: {ranks} makes {math.prod(ranks)} blocks, but the run "
                           f"has {size} MPI ranks")
@@ -128,6 +129,10 @@ class Parallel:
         for side in (0, 1):
             neighbour = self.neighbours[axis][side]
             if neighbour == MPI.PROC_NULL:
+                continue
+            if neighbour == self.rank:  # periodic onto this very block: a plain copy
+                opposite = slice(n, n + ng) if side == 0 else slice(ng, 2 * ng)
+                w[ghost_slice(block, axis, side)] = w[lead + (opposite,)]
                 continue
             layers = slice(ng, 2 * ng) if side == 0 else slice(n, n + ng)
             outgoing = np.ascontiguousarray(w[lead + (layers,)])
