@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from . import boundary, problem, reconstruct, riemann
+from . import boundary, problem, reconstruct, riemann, units
 
 REQUIRED = object()
 
@@ -31,6 +31,7 @@ class Key:
     low: float = None  # lower bound (inclusive unless low_open)
     high: float = None  # upper bound (inclusive)
     low_open: bool = False
+    unit: str = None  # code unit a value with units (e.g. "8 kpc") is converted to
 
 
 SCHEMA = {
@@ -38,8 +39,10 @@ SCHEMA = {
                    "or a .py file beside the parameter file"),
     "mesh": {
         "nx": Key("ints", REQUIRED, "cells per dimension: 1, 2 or 3 entries", low=1),
-        "xmin": Key("floats", None, "lower domain edge per dimension [default 0]"),
-        "xmax": Key("floats", None, "upper domain edge per dimension [default 1]"),
+        "xmin": Key("floats", None, "lower domain edge per dimension [default 0]",
+                    unit="code_length"),
+        "xmax": Key("floats", None, "upper domain edge per dimension [default 1]",
+                    unit="code_length"),
         "boundary": Key("boundary", None,
                         "per dimension: one kind or [lower, upper] [default outflow]",
                         choices=boundary.KINDS),
@@ -56,11 +59,17 @@ SCHEMA = {
         "integrator": Key("str", "vl2", "time integrator", choices=("vl2", "rk2", "rk3")),
         "cfl": Key("float", 0.3, "Courant number (0.3 is safe for every scheme in 3D)",
                    low=0.0, low_open=True, high=1.0),
-        "dfloor": Key("float", 1e-12, "density floor (code units)", low=0.0, low_open=True),
-        "pfloor": Key("float", 1e-15, "pressure floor (code units)", low=0.0, low_open=True),
+        "dfloor": Key("float", 1e-12, "density floor", low=0.0, low_open=True,
+                      unit="code_density"),
+        "pfloor": Key("float", 1e-15, "pressure floor", low=0.0, low_open=True,
+                      unit="code_pressure"),
+        "mu": Key("float", 0.6, "mean molecular weight (0.6: fully ionised, solar)",
+                  low=0.0, low_open=True),
+        "hydrogen_fraction": Key("float", 0.7, "hydrogen mass fraction X", low=0.0,
+                                 low_open=True, high=1.0),
     },
     "time": {
-        "tlim": Key("float", 1.0, "end time", low=0.0, low_open=True),
+        "tlim": Key("float", 1.0, "end time", low=0.0, low_open=True, unit="code_time"),
         "nlim": Key("int", -1, "maximum number of cycles, -1 for none", low=-1),
         "log_every": Key("int", 10, "cycles between log lines", low=1),
     },
@@ -68,10 +77,15 @@ SCHEMA = {
         "dir": Key("str", "out", "output directory"),
         "basename": Key("str", None, "snapshot and history file prefix [default: problem]"),
         "dt": Key("float", None, "time between snapshots [default: first and last only]",
-                  low=0.0, low_open=True),
+                  low=0.0, low_open=True, unit="code_time"),
         "history_dt": Key("float", None, "time between history rows [default: every cycle]",
-                          low=0.0, low_open=True),
+                          low=0.0, low_open=True, unit="code_time"),
         "snapshots": Key("bool", True, "write snapshots (off for benchmarks)"),
+    },
+    "units": {
+        "length": Key("any", None, "code length unit, e.g. pc or '3.0857e18 cm' [default cm]"),
+        "mass": Key("any", None, "code mass unit, e.g. Msun [default g]"),
+        "time": Key("any", None, "code time unit, e.g. kyr [default s]"),
     },
     "problem_params": Key("any", None, "the problem module's parameters (hydro problems NAME)"),
 }
@@ -102,6 +116,14 @@ def _number(key, value, kind):
     return x
 
 
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def _check_range(key, x, spec):
     too_low = spec.low is not None and (x < spec.low or (spec.low_open and x == spec.low))
     too_high = spec.high is not None and x > spec.high
@@ -115,8 +137,14 @@ def _check_range(key, x, spec):
     return x
 
 
-def _coerce(key, value, spec):
-    """Check one value against its Key and return it typed."""
+def _coerce(key, value, spec, system=None):
+    """Check one value against its Key and return it typed (in code units)."""
+    if spec.kind == "float" and isinstance(value, str) and spec.unit is not None \
+            and system is not None and not _is_number(value):
+        try:
+            value = system.to_code(value, spec.unit)
+        except units.UnitError as e:
+            raise ConfigError(f"{key}: {e}") from None
     if spec.kind in ("int", "float"):
         return _check_range(key, _number(key, value, spec.kind), spec)
     if spec.kind == "bool":
@@ -134,8 +162,8 @@ def _coerce(key, value, spec):
             value = [value]
         if not 1 <= len(value) <= 3:
             raise ConfigError(f"{key}: expected a list of 1 to 3 entries, got {value!r}")
-        item = Key(spec.kind[:-1], None, "", low=spec.low)
-        return [_coerce(f"{key}[{n}]", v, item) for n, v in enumerate(value)]
+        item = Key(spec.kind[:-1], None, "", low=spec.low, unit=spec.unit)
+        return [_coerce(f"{key}[{n}]", v, item, system) for n, v in enumerate(value)]
     if spec.kind == "boundary":
         if not isinstance(value, list):
             value = [value]
@@ -150,7 +178,7 @@ def _coerce(key, value, spec):
     return value
 
 
-def _resolve_block(prefix, given, schema):
+def _resolve_block(prefix, given, schema, system=None):
     """Validate a mapping against a schema block and fill the defaults."""
     if not isinstance(given, dict):
         raise ConfigError(f"{prefix or 'parameter file'}: expected a mapping of keys, "
@@ -163,13 +191,13 @@ def _resolve_block(prefix, given, schema):
     for name, spec in schema.items():
         key = f"{prefix}.{name}" if prefix else name
         if isinstance(spec, dict):
-            out[name] = _resolve_block(key, given.get(name) or {}, spec)
+            out[name] = _resolve_block(key, given.get(name) or {}, spec, system)
         elif given.get(name) is None:
             if spec.default is REQUIRED:
                 raise ConfigError(f"{key}: required ({spec.doc})")
             out[name] = spec.default
         else:
-            out[name] = _coerce(key, given[name], spec)
+            out[name] = _coerce(key, given[name], spec, system)
     return out
 
 
@@ -201,8 +229,9 @@ def _resolve_mesh(mesh, nghost):
                               f"got [{lower}, {upper}]")
 
 
-def _resolve_problem_params(cfg):
-    """Validate problem_params against the problem module's declared PARAMETERS."""
+def _resolve_problem_params(cfg, system):
+    """Validate problem_params against the problem module's declared PARAMETERS;
+    values (and defaults) written with units are converted to code units."""
     try:
         module = problem.load(cfg["problem"])
     except problem.ProblemError:
@@ -218,17 +247,21 @@ def _resolve_problem_params(cfg):
             raise ConfigError(f"problem_params.{name}: unknown parameter of "
                               f"'{cfg['problem']}'{closest(str(name), declared)}")
     for name, p in declared.items():
-        if name not in given:
-            out[name] = p.default
-            continue
         kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(p.default), "any")
+        if kind == "str" and p.unit:  # a default with a unit, e.g. "1e51 erg"
+            kind = "float"
+        if name not in given:
+            out[name] = _coerce(f"problem_params.{name}", p.default,
+                                Key(kind, None, p.doc, unit=p.unit), system) \
+                if kind == "float" else p.default
+            continue
         if isinstance(p.default, (list, tuple)):
             kind = "floats"
             if given[name] == [] == list(p.default):  # an empty default (as `check` prints it)
                 out[name] = []
                 continue
         out[name] = _coerce(f"problem_params.{name}", given[name],
-                            Key(kind, p.default, p.doc, choices=p.choices))
+                            Key(kind, p.default, p.doc, choices=p.choices, unit=p.unit), system)
     cfg["problem_params"] = out
     return module
 
@@ -276,10 +309,32 @@ def read(path, overrides=()):
     return raw
 
 
+def unit_system(units_block):
+    """The UnitSystem of a resolved ``units`` block."""
+    try:
+        return units.UnitSystem(**units_block)
+    except units.UnitError as e:
+        raise ConfigError(f"units: {e}") from None
+
+
+def _checked_unit_system(raw):
+    """The run's unit system, from the raw ``units`` block, each unit checked alone."""
+    block = _resolve_block("units", raw.get("units") or {}, SCHEMA["units"]) \
+        if isinstance(raw, dict) else {}
+    for name, value in block.items():
+        try:
+            units.UnitSystem(**{name: value})
+        except units.UnitError as e:
+            raise ConfigError(f"units.{name}: {e}") from None
+    return unit_system(block)
+
+
 def resolve(raw):
-    """Validated, typed, defaulted configuration and the problem module."""
-    cfg = _resolve_block("", raw, SCHEMA)
-    module = _resolve_problem_params(cfg)
+    """Validated, typed, defaulted configuration (values in code units) and the
+    problem module."""
+    system = _checked_unit_system(raw)
+    cfg = _resolve_block("", raw, SCHEMA, system)
+    module = _resolve_problem_params(cfg, system)
     _resolve_mesh(cfg["mesh"], reconstruct.NGHOST[cfg["hydro"]["reconstruction"]])
     if any("user" in pair for pair in cfg["mesh"]["boundary"]) and \
             not hasattr(module, "boundary"):

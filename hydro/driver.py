@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import __version__, boundary, config, gdf, history
+from . import __version__, boundary, config, gdf, history, units
 from .euler import Euler
 from .integrator import Integrator
 from .mesh import Block, Mesh
@@ -53,6 +53,7 @@ class Simulation:
         self.system = Euler(h["gamma"], h["reconstruction"], h["limiter"], h["riemann"],
                             scalars=getattr(module, "SCALARS", ()),
                             dfloor=h["dfloor"], pfloor=h["pfloor"])
+        self.units = config.unit_system(cfg["units"])
         self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost)
         periodic = [a < self.mesh.ndim and m["boundary"][a][0] == "periodic" for a in range(3)]
         self.parallel = Parallel(self.mesh, m["ranks"], periodic)
@@ -151,6 +152,9 @@ class Simulation:
             active = (slice(None),) + s.block.active
             f = {name: (values, unit) for name, values, unit in
                  zip(system.primitive_names, s.w[active], system.field_units.values())}
+            f["temperature"] = (units.temperature(s.w[(4,) + s.block.active]
+                                                  / s.w[(0,) + s.block.active],
+                                                  self.units, self.cfg["hydro"]["mu"]), "K")
             f.update(extra(s.w, s.block, self.p) if extra is not None else {})
             fields.append(f)
         writer = None
@@ -162,8 +166,7 @@ class Simulation:
                 cycle=self.cycle,
                 boundary_codes=[boundary.GDF_CODES[k] for pair in kinds for k in pair],
                 field_units={name: unit for name, (_, unit) in fields[0].items()},
-                units={"length_unit": (1.0, "cm"), "mass_unit": (1.0, "g"),
-                       "time_unit": (1.0, "s")},
+                units=self.units.gdf_units(),
                 restart_attrs={
                     "params_yaml": config.dump(self.cfg), "code_version": __version__,
                     "output_index": self.output_index, "output_step": self.output_step,

@@ -1,0 +1,103 @@
+"""Physical units at the edges: the run's code-unit system, parsing of values
+with units in parameter files, and the constants of the ideal-gas temperature.
+
+Kernels work in code units.  A run declares its units
+(``units: {length: pc, mass: Msun, time: kyr}``, default cm, g, s); any
+parameter may then be written with a unit (``"5e50 erg"``, ``"1000 km/s"``),
+which unyt (yt's unit library) converts to code units, and snapshots declare
+the code units so that yt shows physical ones.
+"""
+
+import math
+
+# unyt is imported where it is used: it costs a second at start-up, which a
+# run in cgs code units (or `hydro check`) need not pay.
+
+BASE_CGS = {"length": "cm", "mass": "g", "time": "s"}
+MKS = {"length": 1e-2, "mass": 1e-3, "time": 1.0}  # unyt registries hold SI base values
+# names of derived code units used in parameter declarations
+DERIVED = {
+    "code_velocity": "code_length/code_time",
+    "code_density": "code_mass/code_length**3",
+    "code_pressure": "code_mass/(code_length*code_time**2)",
+    "code_energy": "code_mass*code_length**2/code_time**2",
+}
+
+
+class UnitError(ValueError):
+    """A value whose unit cannot be read or has the wrong dimension."""
+
+
+class UnitSystem:
+    """Code units from the ``units`` block: each of length, mass, time is a
+    quantity such as "pc", "1e3 yr" or a number of cgs units."""
+
+    def __init__(self, length=None, mass=None, time=None):
+        self.cgs = {}
+        for name, given in (("length", length), ("mass", mass), ("time", time)):
+            unit = BASE_CGS[name]
+            value = 1.0 if given is None else _quantity(given, unit).to(unit).value
+            if not value > 0:
+                raise UnitError(f"must be a positive {name}, got {given!r}")
+            self.cgs[name] = float(value)
+        self._registry = None
+
+    @property
+    def registry(self):
+        """A unyt registry knowing code_length, code_mass, code_time and DERIVED."""
+        if self._registry is None:
+            from unyt import UnitRegistry, unyt_quantity
+            from unyt.dimensions import length, mass, time
+            self._registry = UnitRegistry()
+            for name, dimension in (("length", length), ("mass", mass), ("time", time)):
+                self._registry.add(f"code_{name}", self.cgs[name] * MKS[name], dimension)
+            for name, expression in DERIVED.items():
+                q = unyt_quantity(1.0, expression, registry=self._registry)
+                self._registry.add(name, float(q.in_mks().value), q.units.dimensions)
+        return self._registry
+
+    def to_code(self, value, unit):
+        """``value`` (a number in code units, or a string with a unit) in ``unit``,
+        a code unit expression such as "code_length/code_time" ("" is dimensionless)."""
+        if not isinstance(value, str):
+            return value
+        from unyt import unyt_quantity
+        from unyt.exceptions import UnitConversionError
+        q = _quantity(value, None)
+        try:
+            return float(unyt_quantity(q.value, q.units, registry=self.registry)
+                         .to(unit or "dimensionless").value)
+        except UnitConversionError:
+            want = unyt_quantity(1.0, unit or "dimensionless", registry=self.registry)
+            raise UnitError(f"'{value}' is not a {want.units.dimensions} quantity "
+                            f"(expected units like {unit or 'none'})") from None
+
+    def velocity_cgs(self):
+        """The code velocity in cm/s."""
+        return self.cgs["length"] / self.cgs["time"]
+
+    def gdf_units(self):
+        """The ``units`` argument of the GDF writer: code units in cgs."""
+        return {"length_unit": (self.cgs["length"], "cm"), "mass_unit": (self.cgs["mass"], "g"),
+                "time_unit": (self.cgs["time"], "s")}
+
+
+def _quantity(text, default_unit):
+    """Parse "5e50 erg", "pc" or a bare number (in ``default_unit``)."""
+    from unyt import unyt_quantity
+    from unyt.exceptions import UnitParseError
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if default_unit is None or not math.isfinite(text):
+            raise UnitError(f"expected a value with a unit, got {text!r}")
+        return unyt_quantity(float(text), default_unit)
+    try:
+        return unyt_quantity.from_string(str(text).strip())  # also a bare unit: "pc" is 1 pc
+    except (UnitParseError, ValueError, SyntaxError, TypeError):
+        raise UnitError(f"cannot read '{text}' as a value with a unit") from None
+
+
+def temperature(p_over_rho, units, mu):
+    """T = mu m_H p / (rho k_B) in K, from p/rho in code units (a numpy array)."""
+    from unyt import physical_constants as pc
+    m_h, k_b = float(pc.mh.to("g")), float(pc.kb.to("erg/K"))
+    return p_over_rho * (units.velocity_cgs() ** 2 * mu * m_h / k_b)
