@@ -82,6 +82,12 @@ SCHEMA = {
                           low=0.0, low_open=True, unit="code_time"),
         "snapshots": Key("bool", True, "write snapshots (off for benchmarks)"),
     },
+    "cooling": {
+        "table": Key("any", None, "[[T (K), Lambda (erg cm^3/s)], ...] nodes of a piecewise "
+                     "power law; rate n_H^2 Lambda [default: no cooling]"),
+        "temperature_floor": Key("float", 1e4, "cooling stops at this temperature (K)",
+                                 low=0.0, low_open=True),
+    },
     "units": {
         "length": Key("any", None, "code length unit, e.g. pc or '3.0857e18 cm' [default cm]"),
         "mass": Key("any", None, "code mass unit, e.g. Msun [default g]"),
@@ -309,6 +315,23 @@ def read(path, overrides=()):
     return raw
 
 
+def _check_cooling(cooling):
+    table = cooling["table"]
+    if table is None:
+        return
+    rows = table if isinstance(table, list) else []
+    ok = len(rows) >= 2 and all(
+        isinstance(r, list) and len(r) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in r)
+        for r in rows)
+    if not ok or any(b[0] <= a[0] for a, b in zip(rows, rows[1:])):
+        raise ConfigError("cooling.table: expected two or more [T, Lambda] pairs of positive "
+                          "numbers with T increasing")
+    if cooling["temperature_floor"] < rows[0][0]:
+        raise ConfigError(f"cooling.temperature_floor: must be >= {rows[0][0]:g} K, the "
+                          f"bottom of cooling.table (got {cooling['temperature_floor']:g})")
+
+
 def unit_system(units_block):
     """The UnitSystem of a resolved ``units`` block."""
     try:
@@ -341,6 +364,7 @@ def resolve(raw):
         raise ConfigError(f"mesh.boundary: 'user' needs a boundary() hook, which problem "
                           f"'{cfg['problem']}' does not have; allowed: periodic, outflow, "
                           f"reflecting")
+    _check_cooling(cfg["cooling"])
     if cfg["output"]["basename"] is None:
         cfg["output"]["basename"] = os.path.splitext(os.path.basename(cfg["problem"]))[0]
     return cfg, module

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import __version__, boundary, config, gdf, history, units
 from .euler import Euler
+from .cooling import Cooling
 from .integrator import Integrator
 from .mesh import Block, Mesh
 from .parallel import Parallel
@@ -61,6 +62,13 @@ class Simulation:
                                               getattr(module, "boundary", None), self.p,
                                               self.system.gamma)
         sources = module.source_terms(self.p) if hasattr(module, "source_terms") else []
+        self.cooling = None
+        if cfg["cooling"]["table"] is not None:
+            self.cooling = Cooling(cfg["cooling"]["table"], self.units, h["mu"],
+                                   h["hydrogen_fraction"], h["gamma"],
+                                   cfg["cooling"]["temperature_floor"])
+            sources.append(self.cooling)
+        self.radiated = 0.0  # energy removed by cooling since t = 0 (code units)
         self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
                                      self.mesh.ndim)
         block = self.parallel.block
@@ -109,6 +117,7 @@ class Simulation:
         self.output_index = int(header["output_index"]) + 1
         self.output_step = int(header.get("output_step", self.output_index))
         self.next_history = float(header["next_history"])
+        self.radiated = float(header.get("radiated", 0.0))
 
     def _primitives(self):
         """w from u with ghosts filled, for every block (before dt and outputs)."""
@@ -171,6 +180,7 @@ class Simulation:
                     "params_yaml": config.dump(self.cfg), "code_version": __version__,
                     "output_index": self.output_index, "output_step": self.output_step,
                     "next_history": self.next_history, "nvar": system.nvar,
+                    "radiated": self.radiated,
                     "conserved_names": ",".join(system.conserved_names)},
                 n_grids=self.parallel.size)
         writer = self.parallel.bcast(writer)
@@ -204,6 +214,8 @@ class Simulation:
 
     def _write_history(self, dt):
         totals = self.totals()
+        if self.cooling is not None:
+            totals = np.append(totals, self.radiated)
         if self.history is not None:
             self.history.write(self.time, dt, self.cycle, totals)
         self.last_history_time = self.time
@@ -223,7 +235,7 @@ class Simulation:
             os.makedirs(out["dir"], exist_ok=True)
             self.history = history.History(
                 os.path.join(out["dir"], f"{out['basename']}.hst"),
-                self.system.conserved_names,
+                self.system.conserved_names + (("radiated",) if self.cooling else ()),
                 f"hydro {__version__} history: problem {self.cfg['problem']}",
                 restart_time=self.time if restarted else None)
         self.parallel.comm.Barrier()
@@ -255,6 +267,10 @@ class Simulation:
             dt = min(self._timestep(), tlim - self.time, t_out - self.time)
             for s in self.states:
                 self.integrator.advance(s, self.time, dt)
+            if self.cooling is not None:  # exact sums: the same bits for any decomposition
+                s = self.states[0]
+                self.radiated += self.parallel.exact_sums(
+                    [self.cooling.removed[s.block.active]])[0] * self.mesh.cell_volume
             self.time = t_out if self.time + dt >= t_out else self.time + dt
             self.cycle += 1
             self._primitives()

@@ -1,0 +1,142 @@
+"""Optically thin radiative cooling integrated exactly (Townsend 2009, ApJS 181, 391).
+
+The gas loses internal energy at the rate n_H^2 Lambda(T) per unit volume
+(n_H = X rho / m_H).  At fixed density (operator splitting) the temperature obeys
+
+    dT/dt = -C rho Lambda(T),   C = (gamma - 1) mu X^2 / (m_H k_B),
+
+so with the temporal evolution function F(T) = int_T^{T_top} dT' / Lambda(T')
+(Townsend's Y up to constants, his eq. 24) one step is exact:
+
+    F(T_new) = F(T_old) + C rho dt,    T_new = F^{-1}(...)   (Townsend eq. 26).
+
+Lambda(T) is a piecewise power law through the table nodes (T_k, Lambda_k), so
+F and its inverse are closed-form on each segment (Townsend eqs. A1-A7); above
+the table the top segment's power law continues.  Cooling stops at the
+temperature floor: when F reaches F(T_floor) the cell sits on the floor, for
+any time step.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from .sources import SourceTerm
+
+
+def segment_integrals(temperatures, lambdas):
+    """Exponents alpha_k of each segment and F at every node (F = 0 at the top node)."""
+    t = np.asarray(temperatures, dtype=np.float64)
+    lam = np.asarray(lambdas, dtype=np.float64)
+    alpha = np.log(lam[1:] / lam[:-1]) / np.log(t[1:] / t[:-1])
+    f = np.zeros_like(t)
+    for k in range(len(t) - 2, -1, -1):
+        f[k] = f[k + 1] + _segment_f(t[k], t[k], lam[k], alpha[k]) - \
+            _segment_f(t[k + 1], t[k], lam[k], alpha[k])
+    return alpha, f
+
+
+@numba.njit(inline="always")
+def _segment_f(temp, t_k, lam_k, alpha):
+    """An antiderivative of -1/Lambda on the segment with Lambda = lam_k (T/t_k)^alpha."""
+    if alpha == 1.0:
+        return -(t_k / lam_k) * math.log(temp / t_k)
+    return -(t_k / (lam_k * (1.0 - alpha))) * (temp / t_k) ** (1.0 - alpha)
+
+
+@numba.njit(inline="always")
+def _f_of_t(temp, t, lam, alpha, f):
+    """F(T) from the table (segments found by a linear search: tables are short)."""
+    n = t.size
+    k = n - 2
+    while k > 0 and temp < t[k]:
+        k -= 1
+    return f[k] + _segment_f(temp, t[k], lam[k], alpha[k]) - \
+        _segment_f(t[k], t[k], lam[k], alpha[k])
+
+
+@numba.njit(inline="always")
+def _t_of_f(value, t, lam, alpha, f):
+    """The inverse of F: the temperature where F equals value."""
+    n = t.size
+    k = 0
+    while k < n - 2 and value < f[k + 1]:
+        k += 1
+    # solve f[k] + S(T) - S(t_k) = value on segment k
+    s = value - f[k] + _segment_f(t[k], t[k], lam[k], alpha[k])
+    if alpha[k] == 1.0:
+        return t[k] * math.exp(-s * lam[k] / t[k])
+    return t[k] * (-s * lam[k] * (1.0 - alpha[k]) / t[k]) ** (1.0 / (1.0 - alpha[k]))
+
+
+@numba.njit(cache=True)
+def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, removed):
+    """Exact cooling of the active cells of u over dt.
+
+    ``t_to_k`` turns p/rho (code units) into kelvin, ``rate`` is C times the
+    density and time unit conversions, so that F advances by rate * rho * dt
+    with rho and dt in code units.  The internal energy removed from each cell
+    (code units, per volume) is stored in ``removed``.
+    """
+    f_floor = _f_of_t(t_floor, t, lam, alpha, f)
+    for k in range(b[0], b[1]):
+        for j in range(b[2], b[3]):
+            for i in range(b[4], b[5]):
+                rho = u[0, k, j, i]
+                kinetic = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2
+                                 + u[3, k, j, i] ** 2) / rho
+                eint = u[4, k, j, i] - kinetic
+                temp = (gamma - 1.0) * eint / rho * t_to_k
+                lost = 0.0
+                if temp > t_floor:
+                    target = _f_of_t(temp, t, lam, alpha, f) + rate * rho * dt
+                    new = t_floor if target >= f_floor else \
+                        max(_t_of_f(target, t, lam, alpha, f), t_floor)
+                    lost = eint * (1.0 - new / temp)
+                    u[4, k, j, i] -= lost
+                removed[k, j, i] = lost
+
+
+class Cooling(SourceTerm):
+    """Operator-split exact cooling with a piecewise power-law Lambda(T).
+
+    ``table``: nodes (T in K, Lambda in erg cm^3 s^-1), increasing in T;
+    ``units``: the run's UnitSystem; ``mu``, ``hydrogen_fraction``, ``gamma``:
+    the gas; ``temperature_floor`` in K.  ``radiated`` accumulates the energy
+    removed per cell in the last call (for the history's energy budget).
+    """
+
+    operator_split = True
+
+    def __init__(self, table, units, mu, hydrogen_fraction, gamma, temperature_floor):
+        from unyt import physical_constants
+
+        from .units import temperature
+        table = np.asarray(table, dtype=np.float64)
+        if table.ndim != 2 or table.shape[0] < 2 or table.shape[1] != 2 \
+                or np.any(np.diff(table[:, 0]) <= 0) or np.any(table <= 0):
+            raise ValueError("the cooling table needs two or more [T, Lambda] rows, "
+                             "positive, with T increasing")
+        if temperature_floor < table[0, 0]:
+            raise ValueError(f"the temperature floor {temperature_floor} K lies below the "
+                             f"cooling table (from {table[0, 0]} K)")
+        self.t, self.lam = table[:, 0].copy(), table[:, 1].copy()
+        self.alpha, self.f = segment_integrals(self.t, self.lam)
+        self.gamma = gamma
+        self.t_floor = float(temperature_floor)
+        self.t_to_k = float(temperature(np.float64(1.0), units, mu))
+        m_h = float(physical_constants.mh.to("g"))
+        density_cgs = units.cgs["mass"] / units.cgs["length"] ** 3
+        # F advances by (gamma - 1) mu X^2 / (m_H k_B) * rho * dt, with rho, dt in cgs:
+        # C = (gamma - 1) mu X^2 / (m_H k_B) = X^2 (gamma - 1) / m_H^2 * (mu m_H / k_B)
+        self.rate = ((gamma - 1.0) * hydrogen_fraction ** 2 / m_h ** 2
+                     * (self.t_to_k / units.velocity_cgs() ** 2)
+                     * density_cgs * units.cgs["time"])
+        self.removed = None
+
+    def apply(self, w, u, block, t, dt):
+        if self.removed is None or self.removed.shape != u.shape[1:]:
+            self.removed = np.zeros(u.shape[1:])
+        cool(u, block.bounds, self.gamma, self.t_to_k, self.rate, dt, self.t_floor,
+             self.t, self.lam, self.alpha, self.f, self.removed)

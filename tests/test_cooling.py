@@ -1,0 +1,90 @@
+"""Exact radiative cooling (Townsend 2009): analytic power laws, tables, floor, budget."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from common import primitive, simulate
+from hydro import history
+from hydro.cooling import Cooling
+from hydro.mesh import Block
+from hydro.units import UnitSystem
+
+GAMMA, MU, X = 5.0 / 3.0, 0.6, 0.7
+CELL = Block((0, 0, 0), (1, 1, 1), (0, 0, 0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+# a made-up but CIE-shaped table: a peak near 1e5 K, a bremsstrahlung-like tail
+TABLE = [[1e4, 1e-23], [3e4, 3e-22], [1e5, 1e-21], [1e6, 2e-22], [1e7, 6e-23], [1e9, 3e-22]]
+
+
+def cool_cell(cooling, rho, temp, total, steps):
+    """Temperature of one static cell after ``total`` time in ``steps`` equal steps."""
+    u = np.zeros((5, 1, 1, 1))
+    u[0] = rho
+    u[4] = rho * temp / cooling.t_to_k / (GAMMA - 1.0)
+    for _ in range(steps):
+        cooling.apply(None, u, CELL, 0.0, total / steps)
+    return (GAMMA - 1.0) * u[4, 0, 0, 0] / rho * cooling.t_to_k
+
+
+@pytest.mark.parametrize("alpha", [-0.7, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("steps", [1, 7, 100])
+def test_power_law_matches_the_analytic_temperature(alpha, steps):
+    """Lambda = L0 (T/T0)^alpha: T(t) from dT/dt = -C rho Lambda, to 1e-10 for any dt."""
+    lam0, t0, rho, t_init = 1e-22, 1e6, 1e-24, 1e7
+    table = [[1e4, lam0 * (1e4 / t0) ** alpha], [1e9, lam0 * (1e9 / t0) ** alpha]]
+    cooling = Cooling(table, UnitSystem(), MU, X, GAMMA, 1e4)
+    c = cooling.rate  # = (gamma - 1) mu X^2 / (m_H k_B) in cgs code units
+    total = 0.3 * t_init / (c * rho * lam0 * (t_init / t0) ** alpha)  # 0.3 cooling times
+    if alpha == 1.0:
+        exact = t_init * np.exp(-c * rho * lam0 / t0 * total)
+    else:
+        exact = t0 * ((t_init / t0) ** (1 - alpha)
+                      - (1 - alpha) * c * rho * lam0 * total / t0) ** (1 / (1 - alpha))
+    assert exact < 0.95 * t_init  # it really cooled
+    assert cool_cell(cooling, rho, t_init, total, steps) == pytest.approx(exact, rel=1e-10)
+
+
+def test_table_agrees_with_a_converged_explicit_integration():
+    cooling = Cooling(TABLE, UnitSystem(), MU, X, GAMMA, 1e4)
+    temps, lams = np.log(np.array(TABLE)).T
+    rho, t_init, total = 1e-23, 3e6, 2e12  # from 3e6 K down across the 1e6 K node
+
+    def rhs(_, y):
+        lam = np.exp(np.interp(np.log(y[0]), temps, lams))
+        return [-cooling.rate * rho * lam]
+
+    explicit = solve_ivp(rhs, (0.0, total), [t_init], method="RK45", rtol=1e-10,
+                         atol=1e-6).y[0, -1]
+    exact = cool_cell(cooling, rho, t_init, total, 1)
+    assert exact < 0.1 * t_init
+    assert exact == pytest.approx(explicit, rel=1e-3)
+    assert cool_cell(cooling, rho, t_init, total, 50) == pytest.approx(exact, rel=1e-10)
+
+
+def test_floor_is_never_crossed():
+    cooling = Cooling(TABLE, UnitSystem(), MU, X, GAMMA, 2e4)
+    for steps in (1, 3):
+        assert cool_cell(cooling, 1e-20, 1e6, 1e16, steps) == pytest.approx(2e4, rel=1e-12)
+    assert cool_cell(cooling, 1e-20, 1.5e4, 1e16, 1) == pytest.approx(1.5e4, rel=1e-15)
+
+
+def test_energy_removed_is_in_the_history(tmp_path):
+    """A uniform box cooling in a run: total energy + radiated stays constant, and the
+    final temperature is the exact one whatever the step count."""
+    params = {"problem": "linear_wave", "mesh": {"nx": [8], "boundary": ["periodic"]},
+              "units": {"length": "pc", "mass": "Msun", "time": "kyr"},
+              "hydro": {"gamma": GAMMA, "mu": MU, "hydrogen_fraction": X},
+              "cooling": {"table": TABLE, "temperature_floor": 1e4},
+              "time": {"tlim": 30.0}, "output": {"snapshots": False},
+              "problem_params": {"amplitude": 0.0}}
+    finals = []
+    for cfl in (0.9, 0.05):
+        params["hydro"]["cfl"] = cfl
+        sim = simulate(params, tmp_path / str(cfl))
+        names, rows = history.read(sim.history.path)
+        energy = np.array([r[names.index("energy")] for r in rows])
+        radiated = np.array([r[names.index("radiated")] for r in rows])
+        assert radiated[-1] > 0.01 * energy[0]
+        np.testing.assert_allclose(energy + radiated, energy[0], rtol=1e-13)
+        finals.append(primitive(sim, "pressure")[0, 0, 0])
+    assert finals[0] == pytest.approx(finals[1], rel=1e-10)
