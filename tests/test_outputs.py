@@ -491,7 +491,6 @@ def test_history_file(tmp_path):
     assert np.max(np.abs(mass / mass[0] - 1.0)) < 1e-13  # periodic box: mass conserved
     assert np.max(np.abs(dye / dye[0] - 1.0)) < 1e-13
     assert np.max(np.abs(rows[:, 7] / rows[0, 7] - 1.0)) < 1e-13  # energy
-    s = sim.states[0]
     totals = sim.totals()
     assert np.array_equal(rows[-1, 3:], totals)  # %.16e round-trips float64
     ds = yt.load(str(tmp_path / "kelvin_helmholtz.00000.h5"))
