@@ -87,6 +87,10 @@ SCHEMA = {
                      "power law; rate n_H^2 Lambda [default: no cooling]"),
         "temperature_floor": Key("float", 1e4, "cooling stops at this temperature (K)",
                                  low=0.0, low_open=True),
+        "heating": Key("float", 0.0, "constant heating per volume, e.g. '1e-25 erg/s/cm**3'",
+                       low=0.0, unit="code_mass/(code_length*code_time**3)"),
+        "dt_fraction": Key("float", None, "limit dt to this fraction of the shortest "
+                           "cooling time [default: no limit]", low=0.0, low_open=True),
     },
     "units": {
         "length": Key("any", None, "code length unit, e.g. pc or '3.0857e18 cm' [default cm]"),

@@ -71,13 +71,36 @@ def _t_of_f(value, t, lam, alpha, f):
 
 
 @numba.njit(cache=True)
-def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, removed):
+def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha):
+    """min over active cells above the floor of t_cool = T / (rate rho Lambda(T))."""
+    result = np.inf
+    n = t.size
+    for k in range(b[0], b[1]):
+        for j in range(b[2], b[3]):
+            for i in range(b[4], b[5]):
+                rho = u[0, k, j, i]
+                kinetic = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2
+                                 + u[3, k, j, i] ** 2) / rho
+                temp = (gamma - 1.0) * (u[4, k, j, i] - kinetic) / rho * t_to_k
+                if temp > t_floor:
+                    s = n - 2
+                    while s > 0 and temp < t[s]:
+                        s -= 1
+                    lam_t = lam[s] * (temp / t[s]) ** alpha[s]
+                    result = min(result, temp / (rate * rho * lam_t))
+    return result
+
+
+@numba.njit(cache=True)
+def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, removed):
     """Exact cooling of the active cells of u over dt.
 
     ``t_to_k`` turns p/rho (code units) into kelvin, ``rate`` is C times the
     density and time unit conversions, so that F advances by rate * rho * dt
     with rho and dt in code units.  The internal energy removed from each cell
-    (code units, per volume) is stored in ``removed``.
+    (code units, per volume) is stored in ``removed``.  A constant volume
+    heating rate is then added over dt (operator split), and counted negative
+    in ``removed``.
     """
     f_floor = _f_of_t(t_floor, t, lam, alpha, f)
     for k in range(b[0], b[1]):
@@ -95,7 +118,8 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, removed):
                         max(_t_of_f(target, t, lam, alpha, f), t_floor)
                     lost = eint * (1.0 - new / temp)
                     u[4, k, j, i] -= lost
-                removed[k, j, i] = lost
+                u[4, k, j, i] += heating * dt
+                removed[k, j, i] = lost - heating * dt
 
 
 class Cooling(SourceTerm):
@@ -103,13 +127,15 @@ class Cooling(SourceTerm):
 
     ``table``: nodes (T in K, Lambda in erg cm^3 s^-1), increasing in T;
     ``units``: the run's UnitSystem; ``mu``, ``hydrogen_fraction``, ``gamma``:
-    the gas; ``temperature_floor`` in K.  ``radiated`` accumulates the energy
-    removed per cell in the last call (for the history's energy budget).
+    the gas; ``temperature_floor`` in K; ``heating`` a constant volume heating
+    rate in code units.  ``removed`` holds the net energy removed per cell in
+    the last call (for the history's energy budget).
     """
 
     operator_split = True
 
-    def __init__(self, table, units, mu, hydrogen_fraction, gamma, temperature_floor):
+    def __init__(self, table, units, mu, hydrogen_fraction, gamma, temperature_floor,
+                 heating=0.0):
         from unyt import physical_constants
 
         from .units import temperature
@@ -133,10 +159,16 @@ class Cooling(SourceTerm):
         self.rate = ((gamma - 1.0) * hydrogen_fraction ** 2 / m_h ** 2
                      * (self.t_to_k / units.velocity_cgs() ** 2)
                      * density_cgs * units.cgs["time"])
+        self.heating = float(heating)  # code units: energy per volume per time
         self.removed = None
+
+    def cooling_time(self, u, block):
+        """The shortest cooling time T / |dT/dt| of the block's cells (code units)."""
+        return min_cooling_time(u, block.bounds, self.gamma, self.t_to_k, self.rate,
+                                self.t_floor, self.t, self.lam, self.alpha)
 
     def apply(self, w, u, block, t, dt):
         if self.removed is None or self.removed.shape != u.shape[1:]:
             self.removed = np.zeros(u.shape[1:])
         cool(u, block.bounds, self.gamma, self.t_to_k, self.rate, dt, self.t_floor,
-             self.t, self.lam, self.alpha, self.f, self.removed)
+             self.t, self.lam, self.alpha, self.f, self.heating, self.removed)

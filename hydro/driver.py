@@ -66,7 +66,8 @@ class Simulation:
         if cfg["cooling"]["table"] is not None:
             self.cooling = Cooling(cfg["cooling"]["table"], self.units, h["mu"],
                                    h["hydrogen_fraction"], h["gamma"],
-                                   cfg["cooling"]["temperature_floor"])
+                                   cfg["cooling"]["temperature_floor"],
+                                   cfg["cooling"]["heating"])
             sources.append(self.cooling)
         self.radiated = 0.0  # energy removed by cooling since t = 0 (code units)
         self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
@@ -141,6 +142,11 @@ class Simulation:
             raise RunError(f"{where}non-finite or zero time step at cycle {self.cycle}, "
                            f"t = {self.time:.6e}: the state holds NaN, inf or negative "
                            f"pressure/density")
+        fraction = self.cfg["cooling"]["dt_fraction"]
+        if self.cooling is not None and fraction is not None:  # accuracy studies
+            t_cool, _ = self.parallel.min(min(self.cooling.cooling_time(s.u, s.block)
+                                              for s in self.states))
+            return min(cfl * dt, fraction * t_cool)
         return cfl * dt
 
     # -- outputs -----------------------------------------------------------

@@ -88,3 +88,41 @@ def test_energy_removed_is_in_the_history(tmp_path):
         np.testing.assert_allclose(energy + radiated, energy[0], rtol=1e-13)
         finals.append(primitive(sim, "pressure")[0, 0, 0])
     assert finals[0] == pytest.approx(finals[1], rel=1e-10)
+
+
+def run_box(tmp_path, cooling, tlim=30.0, cfl=0.9):
+    params = {"problem": "linear_wave", "mesh": {"nx": [8], "boundary": ["periodic"]},
+              "units": {"length": "pc", "mass": "Msun", "time": "kyr"},
+              "hydro": {"gamma": GAMMA, "mu": MU, "hydrogen_fraction": X, "cfl": cfl},
+              "cooling": cooling, "time": {"tlim": tlim}, "output": {"snapshots": False},
+              "problem_params": {"amplitude": 0.0}}
+    sim = simulate(params, tmp_path)
+    names, rows = history.read(sim.history.path)
+    return sim, names, np.array(rows)
+
+
+def test_dt_limited_to_a_fraction_of_the_cooling_time(tmp_path):
+    sim, names, rows = run_box(tmp_path, {"table": TABLE, "dt_fraction": 1e-4})
+    free, _, free_rows = run_box(tmp_path / "free", {"table": TABLE})
+    assert len(rows) > 3 * len(free_rows)  # the limiter made the steps shorter
+    cooling = sim.cooling
+    # replay: every step is at most 1e-4 of the cooling time at its start
+    rho = primitive(sim, "density")[0, 0, 0]
+    for row, nxt in zip(rows[:-1], rows[1:]):
+        e = row[names.index("energy")] / sim.mesh.cell_volume / sim.mesh.ncells
+        temp = (GAMMA - 1.0) * e / rho * cooling.t_to_k
+        s = np.searchsorted(cooling.t, temp) - 1
+        lam = cooling.lam[s] * (temp / cooling.t[s]) ** cooling.alpha[s]
+        assert nxt[names.index("dt")] <= 1e-4 * temp / (cooling.rate * rho * lam) * (1 + 1e-9)
+
+
+def test_constant_heating_adds_energy_linearly(tmp_path):
+    """Cooling switched off in effect (gas below the table's active range: at the
+    floor) and heating on: E(t) = E0 + Gamma V t exactly, the history balancing it."""
+    heating = 1e-3  # code units
+    sim, names, rows = run_box(tmp_path, {"table": TABLE, "temperature_floor": 1e9,
+                                          "heating": heating}, tlim=2.0)
+    energy, radiated = rows[:, names.index("energy")], rows[:, names.index("radiated")]
+    volume = sim.mesh.cell_volume * sim.mesh.ncells
+    np.testing.assert_allclose(energy - energy[0], heating * volume * rows[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(energy + radiated, energy[0], rtol=1e-13)
