@@ -39,13 +39,18 @@ CASES = {
                            "limiter": "minmod"},
                  "time": {"tlim": 0.01},
                  "problem_params": {"center": [0.0] * 3, "radius": 0.1, "energy": 0.125}},
+    "cool-2d": {"problem": "kelvin_helmholtz", "units": {"length": "pc", "mass": "Msun",
+                                                         "time": "kyr"},
+                "mesh": {"nx": [20, 18], "boundary": ["periodic", "periodic"]},
+                "cooling": {"table": [[1e4, 1e-19], [1e5, 1e-17], [1e7, 1e-18], [1e9, 3e-18]]},
+                "time": {"tlim": 0.05}},
 }
 # (case, ranks, mesh.ranks): uneven splits, every axis split, several layouts
 RUNS = [("sod-1d", 2, None), ("sod-1d", 3, None), ("sod-1d", 4, None),
         ("kh-2d", 3, None), ("kh-2d", 4, [4, 1]), ("kh-2d", 4, [1, 4]), ("kh-2d", 4, [2, 2]),
         ("dmr-2d", 3, [1, 3]), ("dmr-2d", 4, [2, 2]),
         ("blast-3d", 2, None), ("blast-3d", 4, [1, 1, 4]), ("blast-3d", 4, [2, 2, 1]),
-        ("sedov-3d", 4, [1, 2, 2])]
+        ("sedov-3d", 4, [1, 2, 2]), ("cool-2d", 3, None)]
 
 
 def mpirun(n, params, tmp_path, *extra, timeout=300):
