@@ -46,12 +46,28 @@ def _segment_f(temp, t_k, lam_k, alpha):
 
 
 @numba.njit(inline="always")
-def _f_of_t(temp, t, lam, alpha, f):
-    """F(T) from the table (segments found by a linear search: tables are short)."""
-    n = t.size
-    k = n - 2
+def _segment(temp, t):
+    """The table segment holding temp (a linear search: tables are short); the end
+    segments continue beyond the table."""
+    k = t.size - 2
     while k > 0 and temp < t[k]:
         k -= 1
+    return k
+
+
+@numba.njit(inline="always")
+def _cell_state(u, k, j, i, gamma, t_to_k):
+    """Density, internal energy per volume and temperature (K) of one cell of u."""
+    rho = u[0, k, j, i]
+    eint = u[4, k, j, i] - 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2
+                                  + u[3, k, j, i] ** 2) / rho
+    return rho, eint, (gamma - 1.0) * eint / rho * t_to_k
+
+
+@numba.njit(inline="always")
+def _f_of_t(temp, t, lam, alpha, f):
+    """F(T) from the table."""
+    k = _segment(temp, t)
     return f[k] + _segment_f(temp, t[k], lam[k], alpha[k]) - \
         _segment_f(t[k], t[k], lam[k], alpha[k])
 
@@ -74,18 +90,12 @@ def _t_of_f(value, t, lam, alpha, f):
 def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha):
     """min over active cells above the floor of t_cool = T / (rate rho Lambda(T))."""
     result = np.inf
-    n = t.size
     for k in range(b[0], b[1]):
         for j in range(b[2], b[3]):
             for i in range(b[4], b[5]):
-                rho = u[0, k, j, i]
-                kinetic = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2
-                                 + u[3, k, j, i] ** 2) / rho
-                temp = (gamma - 1.0) * (u[4, k, j, i] - kinetic) / rho * t_to_k
+                rho, _, temp = _cell_state(u, k, j, i, gamma, t_to_k)
                 if temp > t_floor:
-                    s = n - 2
-                    while s > 0 and temp < t[s]:
-                        s -= 1
+                    s = _segment(temp, t)
                     lam_t = lam[s] * (temp / t[s]) ** alpha[s]
                     result = min(result, temp / (rate * rho * lam_t))
     return result
@@ -106,11 +116,7 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, remo
     for k in range(b[0], b[1]):
         for j in range(b[2], b[3]):
             for i in range(b[4], b[5]):
-                rho = u[0, k, j, i]
-                kinetic = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2
-                                 + u[3, k, j, i] ** 2) / rho
-                eint = u[4, k, j, i] - kinetic
-                temp = (gamma - 1.0) * eint / rho * t_to_k
+                rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k)
                 lost = 0.0
                 if temp > t_floor:
                     target = _f_of_t(temp, t, lam, alpha, f) + rate * rho * dt
