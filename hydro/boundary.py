@@ -21,6 +21,12 @@ def _along(axis, index):
     return (slice(None),) * (3 - axis) + (index,)
 
 
+def edge_layers(block, axis, side):
+    """Index tuple of the active layers next to one face: what a neighbour's ghosts copy."""
+    ng, n = block.ng[axis], block.nx[axis]
+    return _along(axis, slice(ng, 2 * ng) if side == 0 else slice(n, n + ng))
+
+
 def ghost_slice(block, axis, side):
     """Index tuple of the ghost layers of ``block`` on one side (0 low, 1 high) of an axis."""
     ng, n = block.ng[axis], block.nx[axis]

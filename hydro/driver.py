@@ -100,10 +100,9 @@ class Simulation:
         except (OSError, ValueError, KeyError) as e:
             raise RunError(f"{path}: cannot restart from it ({e})") from None
         stored = config.yaml.safe_load(header["params_yaml"])
-        for key in ("problem",):
-            if stored[key] != self.cfg[key]:
-                raise RunError(f"{path}: written by problem '{stored[key]}', "
-                               f"not '{self.cfg[key]}'")
+        if stored["problem"] != self.cfg["problem"]:
+            raise RunError(f"{path}: written by problem '{stored['problem']}', "
+                           f"not '{self.cfg['problem']}'")
         if stored["mesh"]["nx"] != self.cfg["mesh"]["nx"]:
             raise RunError(f"{path}: mesh.nx is {stored['mesh']['nx']} in the snapshot, "
                            f"{self.cfg['mesh']['nx']} in the run")

@@ -19,7 +19,7 @@ import numba
 import numpy as np
 from mpi4py import MPI
 
-from .boundary import ghost_slice
+from .boundary import edge_layers, ghost_slice
 from .config import ConfigError
 from .mesh import Block
 
@@ -123,19 +123,15 @@ class Parallel:
         when the axes are exchanged in turn.
         """
         start = wallclock.perf_counter()
-        ng, n = block.ng[axis], block.nx[axis]
-        lead = (slice(None),) * (3 - axis)
         requests, received = [], []
         for side in (0, 1):
             neighbour = self.neighbours[axis][side]
             if neighbour == MPI.PROC_NULL:
                 continue
             if neighbour == self.rank:  # periodic onto this very block: a plain copy
-                opposite = slice(n, n + ng) if side == 0 else slice(ng, 2 * ng)
-                w[ghost_slice(block, axis, side)] = w[lead + (opposite,)]
+                w[ghost_slice(block, axis, side)] = w[edge_layers(block, axis, 1 - side)]
                 continue
-            layers = slice(ng, 2 * ng) if side == 0 else slice(n, n + ng)
-            outgoing = np.ascontiguousarray(w[lead + (layers,)])
+            outgoing = np.ascontiguousarray(w[edge_layers(block, axis, side)])
             incoming = np.empty_like(outgoing)
             requests.append(self.cart.Isend(outgoing, dest=neighbour, tag=2 * axis + side))
             self.messages += 1
@@ -193,6 +189,3 @@ class Parallel:
 
     def bcast(self, value):
         return self.comm.bcast(value, root=0)
-
-    def abort(self, code=1):
-        self.comm.Abort(code)
