@@ -99,7 +99,8 @@ class Parallel:
         self.cart = _cartesian(comm, self.dims, periodic)
         coords = self.cart.Get_coords(self.rank)
         start, count = zip(*(split(mesh.nx[a], self.dims[a], coords[a]) for a in range(3)))
-        self.block = Block(start, count, mesh.ng, mesh.dx, mesh.xmin, gid=self.rank)
+        self.block = Block(start, count, mesh.ng, mesh.dx, mesh.xmin, gid=self.rank,
+                           geometry=mesh.geometry)
         # neighbours[axis] = (lower, upper) rank, MPI.PROC_NULL at a non-periodic domain face
         self.neighbours = [self.cart.Shift(a, 1) for a in range(3)]
         self.reset_counters()
@@ -161,7 +162,8 @@ class Parallel:
         start = wallclock.perf_counter()
         local = []
         for values in arrays:  # an iterable, used once
-            partials = np.zeros(64)
+            # non-overlapping doubles: at most one per bit of the exponent range
+            partials = np.zeros(min(np.size(values) + 1, 2100))
             count = _add_partials(values, partials, 0)
             local.append(partials[:count].tolist())
         gathered = self.comm.allgather(local)
