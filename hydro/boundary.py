@@ -33,6 +33,12 @@ def ghost_slice(block, axis, side):
     return _along(axis, slice(0, ng) if side == 0 else slice(ng + n, n + 2 * ng))
 
 
+def first_ghost_layer(block, axis, side):
+    """Index tuple of the one ghost layer touching the active cells on one side."""
+    ng, n = block.ng[axis], block.nx[axis]
+    return _along(axis, ng - 1 if side == 0 else ng + n)
+
+
 class Boundaries:
     """Fills the ghost zones of a block: from the neighbouring blocks through
     ``parallel`` (periodic faces included), and from the boundary kinds of the
@@ -49,6 +55,11 @@ class Boundaries:
         self.user_hook = user_hook
         self.params = params
         self.gamma = gamma
+
+    def exchange(self, field, block):
+        """Ghosts of ``field`` from the neighbouring blocks only (domain faces untouched)."""
+        for axis in range(self.ndim):
+            self.parallel.exchange(field, block, axis)
 
     def fill(self, w, block, t):
         for axis in range(self.ndim):

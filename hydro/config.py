@@ -48,6 +48,8 @@ SCHEMA = {
                         choices=boundary.KINDS),
         "ranks": Key("ints", None, "MPI ranks per dimension [default: MPI.Compute_dims]",
                      low=1),
+        "geometry": Key("str", "cartesian", "cartesian, or spherical symmetry in 1D "
+                        "(x is the radius)", choices=("cartesian", "spherical")),
     },
     "hydro": {
         "gamma": Key("float", 5.0 / 3.0, "ratio of specific heats", low=1.0, low_open=True),
@@ -67,6 +69,8 @@ SCHEMA = {
                   low=0.0, low_open=True),
         "hydrogen_fraction": Key("float", 0.7, "hydrogen mass fraction X", low=0.0,
                                  low_open=True, high=1.0),
+        "fofc": Key("bool", True, "first-order flux correction: redo at first order (HLLE) "
+                    "the faces of a cell that a stage would leave below a floor"),
     },
     "time": {
         "tlim": Key("float", 1.0, "end time", low=0.0, low_open=True, unit="code_time"),
@@ -83,8 +87,11 @@ SCHEMA = {
         "snapshots": Key("bool", True, "write snapshots (off for benchmarks)"),
     },
     "cooling": {
-        "table": Key("any", None, "[[T (K), Lambda (erg cm^3/s)], ...] nodes of a piecewise "
-                     "power law; rate n_H^2 Lambda [default: no cooling]"),
+        "table": Key("any", None, "'sd93' (solar CIE, Sutherland & Dopita 1993) or [[T (K), "
+                     "Lambda (erg cm^3/s)], ...] nodes of a piecewise power law; rate "
+                     "n_H^2 Lambda [default: no cooling]"),
+        "metallicity": Key("float", 1.0, "Z in solar units, for the 'sd93' table",
+                           low=0.0),
         "temperature_floor": Key("float", 1e4, "cooling stops at this temperature (K)",
                                  low=0.0, low_open=True),
         "heating": Key("float", 0.0, "constant heating per volume, e.g. '1e-25 erg/s/cm**3'",
@@ -237,6 +244,15 @@ def _resolve_mesh(mesh, nghost):
         if (lower == "periodic") != (upper == "periodic"):
             raise ConfigError(f"mesh.boundary[{a}]: periodic must be on both faces, "
                               f"got [{lower}, {upper}]")
+    if mesh["geometry"] == "spherical":
+        if ndim != 1:
+            raise ConfigError(f"mesh.geometry: spherical symmetry is 1D (x = r), "
+                              f"mesh.nx has {ndim} entries")
+        if mesh["xmin"][0] < 0.0:
+            raise ConfigError(f"mesh.xmin: the inner radius must be >= 0, "
+                              f"got {mesh['xmin'][0]}")
+        if mesh["boundary"][0][0] == "periodic":
+            raise ConfigError("mesh.boundary: a spherical grid cannot be periodic in r")
 
 
 def _resolve_problem_params(cfg, system):
@@ -323,6 +339,13 @@ def _check_cooling(cooling):
     table = cooling["table"]
     if table is None:
         return
+    if isinstance(table, str):
+        from .cooling import TABLES, shipped_table
+        if table not in TABLES:
+            raise ConfigError(f"cooling.table: unknown table '{table}': one of "
+                              f"{', '.join(TABLES)}, or [[T, Lambda], ...] rows"
+                              f"{closest(table, TABLES)}")
+        table = shipped_table(table).tolist()
     rows = table if isinstance(table, list) else []
     ok = len(rows) >= 2 and all(
         isinstance(r, list) and len(r) == 2 and all(

@@ -18,11 +18,26 @@ any time step.
 """
 
 import math
+import os
 
 import numba
 import numpy as np
 
 from .sources import SourceTerm
+
+
+TABLES = {"sd93": "cooling_sd93_cie.txt"}
+
+
+def shipped_table(name, metallicity=1.0):
+    """Nodes [T (K), Lambda (erg cm^3 s^-1, rate n_H^2 Lambda)] of a shipped table at
+    metallicity Z (solar units): Lambda_zero + Z (Lambda_solar - Lambda_zero), the
+    per-element scaling of Schure et al. 2009 (A&A 508, 751, eq. 3).  See the data
+    file's header for the source and its normalisation."""
+    path = os.path.join(os.path.dirname(__file__), "data", TABLES[name])
+    log_t, log_solar, log_zero = np.loadtxt(path, unpack=True)
+    zero = 10.0 ** log_zero
+    return np.column_stack([10.0 ** log_t, zero + metallicity * (10.0 ** log_solar - zero)])
 
 
 def segment_integrals(temperatures, lambdas):
@@ -131,7 +146,8 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, remo
 class Cooling(SourceTerm):
     """Operator-split exact cooling with a piecewise power-law Lambda(T).
 
-    ``table``: nodes (T in K, Lambda in erg cm^3 s^-1), increasing in T;
+    ``table``: nodes (T in K, Lambda in erg cm^3 s^-1), increasing in T, or the
+    name of a shipped table (``TABLES``) read at ``metallicity``;
     ``units``: the run's UnitSystem; ``mu``, ``hydrogen_fraction``, ``gamma``:
     the gas; ``temperature_floor`` in K; ``heating`` a constant volume heating
     rate in code units.  ``removed`` holds the net energy removed per cell in
@@ -139,12 +155,18 @@ class Cooling(SourceTerm):
     """
 
     operator_split = True
+    budget_names = ("radiated",)
 
     def __init__(self, table, units, mu, hydrogen_fraction, gamma, temperature_floor,
-                 heating=0.0):
+                 heating=0.0, metallicity=1.0):
         from unyt import physical_constants
 
         from .units import temperature
+        if isinstance(table, str):
+            if table not in TABLES:
+                raise ValueError(f"unknown cooling table '{table}': give one of "
+                                 f"{', '.join(TABLES)} or [[T, Lambda], ...] rows")
+            table = shipped_table(table, metallicity)
         table = np.asarray(table, dtype=np.float64)
         if table.ndim != 2 or table.shape[0] < 2 or table.shape[1] != 2 \
                 or np.any(np.diff(table[:, 0]) <= 0) or np.any(table <= 0):
@@ -173,7 +195,10 @@ class Cooling(SourceTerm):
         return min_cooling_time(u, block.bounds, self.gamma, self.t_to_k, self.rate,
                                 self.t_floor, self.t, self.lam, self.alpha)
 
-    def apply(self, w, u, block, t, dt):
+    def budget(self, block, dt):
+        return {"radiated": self.removed}
+
+    def apply(self, w, u, block, t, dt, mass_flux):
         if self.removed is None or self.removed.shape != u.shape[1:]:
             self.removed = np.zeros(u.shape[1:])
         cool(u, block.bounds, self.gamma, self.t_to_k, self.rate, dt, self.t_floor,

@@ -10,13 +10,17 @@ import math
 import os
 import time as wallclock
 from dataclasses import dataclass
+from typing import Optional
 from types import SimpleNamespace
 
 import numpy as np
 
 from . import __version__, boundary, config, gdf, history, units
+from .boundary import first_ghost_layer
 from .euler import Euler
 from .cooling import Cooling
+from .gravity import Gravity
+from .injection import Injection
 from .integrator import Integrator
 from .mesh import Block, Mesh
 from .parallel import Parallel
@@ -30,12 +34,15 @@ class RunError(Exception):
 
 @dataclass
 class State:
-    """One block's arrays: conserved u, its copy at the cycle start u0, primitives w."""
+    """One block's arrays: conserved u, its copy at the cycle start u0, primitives w;
+    the faces' mass fluxes and the flux-correction flags when the run needs them."""
 
     block: Block
     u: np.ndarray
     u0: np.ndarray
     w: np.ndarray
+    mass_flux: Optional[np.ndarray] = None
+    flags: Optional[np.ndarray] = None
 
 
 def _format_duration(seconds):
@@ -53,23 +60,34 @@ class Simulation:
         h, m = cfg["hydro"], cfg["mesh"]
         self.system = Euler(h["gamma"], h["reconstruction"], h["limiter"], h["riemann"],
                             scalars=getattr(module, "SCALARS", ()),
-                            dfloor=h["dfloor"], pfloor=h["pfloor"])
+                            dfloor=h["dfloor"], pfloor=h["pfloor"], fofc=h["fofc"])
         self.units = config.unit_system(cfg["units"])
-        self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost)
+        self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost, m["geometry"])
         periodic = [a < self.mesh.ndim and m["boundary"][a][0] == "periodic" for a in range(3)]
         self.parallel = Parallel(self.mesh, m["ranks"], periodic)
         self.boundaries = boundary.Boundaries(m["boundary"], self.mesh.ndim, self.parallel,
                                               getattr(module, "boundary", None), self.p,
                                               self.system.gamma)
         sources = module.source_terms(self.p) if hasattr(module, "source_terms") else []
+        if hasattr(module, "injection"):
+            sources.append(Injection(module.injection(self.p), self.mesh, self.system.scalars))
+        if hasattr(module, "potential"):
+            sources.append(Gravity(lambda x, y, z: module.potential(x, y, z, self.p)))
         self.cooling = None
         if cfg["cooling"]["table"] is not None:
             self.cooling = Cooling(cfg["cooling"]["table"], self.units, h["mu"],
                                    h["hydrogen_fraction"], h["gamma"],
                                    cfg["cooling"]["temperature_floor"],
-                                   cfg["cooling"]["heating"])
+                                   cfg["cooling"]["heating"], cfg["cooling"]["metallicity"])
             sources.append(self.cooling)
-        self.radiated = 0.0  # energy removed by cooling since t = 0 (code units)
+        self.sources = sources
+        # cumulative amounts since t = 0 that close the budgets of the conserved totals:
+        # what sources added or removed, and what left through the domain faces
+        self.budget = {name: 0.0 for s in sources for name in s.budget_names}
+        self.open_faces = [(a, side) for a in range(self.mesh.ndim) for side in (0, 1)
+                           if m["boundary"][a][side] != "periodic"]
+        if self.open_faces:
+            self.budget.update({f"outflow_{name}": 0.0 for name in self.system.conserved_names})
         self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
                                      self.mesh.ndim)
         block = self.parallel.block
@@ -117,7 +135,11 @@ class Simulation:
         self.output_index = int(header["output_index"]) + 1
         self.output_step = int(header.get("output_step", self.output_index))
         self.next_history = float(header["next_history"])
-        self.radiated = float(header.get("radiated", 0.0))
+        stored = config.yaml.safe_load(header.get("budget", "{}"))
+        if set(stored) != set(self.budget):
+            raise RunError(f"{path}: its budget columns {sorted(stored)} differ from the "
+                           f"run's {sorted(self.budget)}")
+        self.budget.update(stored)
 
     def _primitives(self):
         """w from u with ghosts filled, for every block (before dt and outputs)."""
@@ -174,9 +196,12 @@ class Simulation:
         writer = None
         if self.parallel.rank == 0:
             kinds = self.cfg["mesh"]["boundary"] + [["periodic", "periodic"]] * (3 - mesh.ndim)
+            left, right = mesh.xmin, mesh.xmax
+            if mesh.geometry == "spherical":  # the full sphere in yt's (r, theta, phi)
+                left, right = (mesh.xmin[0], 0.0, 0.0), (mesh.xmax[0], math.pi, 2.0 * math.pi)
             writer = gdf.SnapshotWriter(
-                path, dimensionality=mesh.ndim, domain_dims=mesh.nx,
-                domain_left=mesh.xmin, domain_right=mesh.xmax, time=self.time,
+                path, dimensionality=mesh.ndim, domain_dims=mesh.nx, geometry=mesh.geometry,
+                domain_left=left, domain_right=right, time=self.time,
                 cycle=self.cycle,
                 boundary_codes=[boundary.GDF_CODES[k] for pair in kinds for k in pair],
                 field_units={name: unit for name, (_, unit) in fields[0].items()},
@@ -185,7 +210,8 @@ class Simulation:
                     "params_yaml": config.dump(self.cfg), "code_version": __version__,
                     "output_index": self.output_index, "output_step": self.output_step,
                     "next_history": self.next_history, "nvar": system.nvar,
-                    "radiated": self.radiated,
+                    "budget": config.yaml.safe_dump(
+                        {k: float(v) for k, v in self.budget.items()}),
                     "conserved_names": ",".join(system.conserved_names)},
                 n_grids=self.parallel.size)
         writer = self.parallel.bcast(writer)
@@ -210,17 +236,51 @@ class Simulation:
         log.info(f"wrote {path} (t = {self.time:.6e}, cycle {self.cycle})")
         self.output_index += 1
 
+    def _integrate(self, fields):
+        """Global volume integrals of per-volume amounts, each field given as (array,
+        indices) to integrate over the cells array[i] for i in indices; exact sums,
+        so the same bits for any decomposition."""
+        block = self.states[0].block
+        cartesian = block.geometry == "cartesian"
+        volumes = np.broadcast_to(block.cell_volumes(), block.shape)
+
+        def cells(a, indices):
+            parts = [a[i] if cartesian else a[i] * volumes[i] for i in indices]
+            return parts[0] if len(parts) == 1 else \
+                np.concatenate([p.ravel() for p in parts] or [np.zeros(0)])
+
+        sums = self.parallel.exact_sums(cells(a, ix) for a, ix in fields)
+        return sums * self.mesh.cell_volume if cartesian else sums
+
     def totals(self):
         """Volume integrals of the conserved variables over the whole domain."""
         s = self.states[0]
-        sums = self.parallel.exact_sums(s.u[(v,) + s.block.active]
-                                        for v in range(self.system.nvar))
-        return sums * self.mesh.cell_volume
+        return self._integrate((s.u[v], [s.block.active]) for v in range(self.system.nvar))
+
+    def _account(self, dt):
+        """Add this cycle's source amounts and the flux through the domain faces (held
+        by the first ghost layer of u, see ``integrator``) to the budget."""
+        s = self.states[0]
+        block = s.block
+        names, fields = [], []
+        for source in self.sources:
+            for name, amount in source.budget(block, dt).items():
+                if np.ndim(amount) == 0:  # a global amount, the same on every rank
+                    self.budget[name] += amount
+                else:
+                    names.append(name)
+                    fields.append((amount, [block.active]))
+        faces = [first_ghost_layer(block, axis, side)[1:] for axis, side in self.open_faces
+                 if not self.parallel.has_neighbour(axis, side)]
+        for v, name in enumerate(self.system.conserved_names if self.open_faces else ()):
+            names.append(f"outflow_{name}")
+            fields.append((s.u[v], faces))
+        if fields:
+            for name, amount in zip(names, self._integrate(fields)):
+                self.budget[name] += amount
 
     def _write_history(self, dt):
-        totals = self.totals()
-        if self.cooling is not None:
-            totals = np.append(totals, self.radiated)
+        totals = np.append(self.totals(), list(self.budget.values()))
         if self.history is not None:
             self.history.write(self.time, dt, self.cycle, totals)
         self.last_history_time = self.time
@@ -240,7 +300,7 @@ class Simulation:
             os.makedirs(out["dir"], exist_ok=True)
             self.history = history.History(
                 os.path.join(out["dir"], f"{out['basename']}.hst"),
-                self.system.conserved_names + (("radiated",) if self.cooling else ()),
+                self.system.conserved_names + tuple(self.budget),
                 f"hydro {__version__} history: problem {self.cfg['problem']}",
                 restart_time=self.time if restarted else None)
         self.parallel.comm.Barrier()
@@ -272,10 +332,7 @@ class Simulation:
             dt = min(self._timestep(), tlim - self.time, t_out - self.time)
             for s in self.states:
                 self.integrator.advance(s, self.time, dt)
-            if self.cooling is not None:  # exact sums: the same bits for any decomposition
-                s = self.states[0]
-                self.radiated += self.parallel.exact_sums(
-                    [self.cooling.removed[s.block.active]])[0] * self.mesh.cell_volume
+            self._account(dt)
             self.time = t_out if self.time + dt >= t_out else self.time + dt
             self.cycle += 1
             self._primitives()
@@ -301,8 +358,10 @@ class Simulation:
         self.zone_cycles_per_second = (self.mesh.ncells * cycles_timed / timed
                                        if timed > 0 and cycles_timed > 0 else float("nan"))
         floors = {k: self.parallel.sum_int(v) for k, v in self.system.floors.items()}
+        corrected = self.parallel.sum_int(self.system.corrected)
         log.info(f"done: cycle {self.cycle}, t = {self.time:.6e}, wall time {wall:.2f} s, "
-                 f"{len(self.snapshots_written)} snapshots written, floors applied: "
+                 f"{len(self.snapshots_written)} snapshots written, first-order flux "
+                 f"corrections: {corrected} cell-stages, floors applied: "
                  f"density {floors['density']}, pressure {floors['pressure']}")
         self._log_rank_times(wall)
         log.info(f"zone-cycles/s = {self.zone_cycles_per_second:.4e}")
@@ -325,7 +384,9 @@ class Simulation:
         eta = (elapsed / progress * (self.cfg["time"]["tlim"] - self.time)
                if progress > 0 else float("inf"))
         floors = {k: self.parallel.sum_int(v) for k, v in self.system.floors.items()}
-        extra = (f" floors={floors['density']}/{floors['pressure']}"
-                 if floors["density"] or floors["pressure"] else "")
+        corrected = self.parallel.sum_int(self.system.corrected)
+        extra = f" fofc={corrected}" if corrected else ""
+        extra += (f" floors={floors['density']}/{floors['pressure']}"
+                  if floors["density"] or floors["pressure"] else "")
         log.info(f"cycle={self.cycle:7d} t={self.time:.6e} dt={dt:.4e} "
                  f"zone-cycles/s={rate:.3e} eta={_format_duration(eta)}{extra}")

@@ -108,23 +108,55 @@ def min_crossing_time(w, b, gamma, dx, ndim):
 
 @numba.njit(cache=True)
 def combine(u, u0, b, g0, g1):
-    """u = g0 u0 + g1 u on the active cells (the weights of a Shu-Osher stage)."""
+    """u = g0 u0 + g1 u on the active cells and the first ghost layer of each active
+    axis (where the flux kernel accumulates the flux through the block's faces)."""
+    gk, gj, gi = min(b[0], 1), min(b[2], 1), min(b[4], 1)  # inactive axes have no ghosts
     for v in range(u.shape[0]):
-        for k in range(b[0], b[1]):
-            for j in range(b[2], b[3]):
-                for i in range(b[4], b[5]):
+        for k in range(b[0] - gk, b[1] + gk):
+            for j in range(b[2] - gj, b[3] + gj):
+                for i in range(b[4] - gi, b[5] + gi):
                     u[v, k, j, i] = g0 * u0[v, k, j, i] + g1 * u[v, k, j, i]
 
 
 @numba.njit(cache=True)
-def add_flux_divergence(w, u, b, axis, scale, gamma, method, limiter, solver):
-    """u += scale * (F_{c-1/2} - F_{c+1/2}) along ``axis`` for every active cell c.
+def find_unphysical(u, b, gamma, dfloor, pfloor, flags):
+    """flags = 1 on active cells whose density or pressure is below its floor (or NaN),
+    0 elsewhere; returns their number."""
+    flags[:] = 0
+    count = 0
+    for k in range(b[0], b[1]):
+        for j in range(b[2], b[3]):
+            for i in range(b[4], b[5]):
+                rho = u[0, k, j, i]
+                ke = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2 + u[3, k, j, i] ** 2) / rho
+                p = (gamma - 1.0) * (u[4, k, j, i] - ke)
+                if not (rho >= dfloor and p >= pfloor):
+                    flags[k, j, i] = 1
+                    count += 1
+    return count
 
-    ``scale`` is (stage weight) * dt / dx.  Faces on the low side of the active
-    cells and the one past the last are visited; fluxes are also scattered into
-    the first ghost layer of u, which is never read (ghosts of u are unused).
+
+@numba.njit(cache=True)
+def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, method, limiter, solver,
+                        mass_flux, flags):
+    """u_c += dt (A F)_{c-1/2} / V_c - dt (A F)_{c+1/2} / V_c along ``axis`` for every
+    active cell c (``left``/``right``: face area over the volume of the cell on
+    each side, indexed by the cell above the face).
+
+    Faces on the low side of the active cells and the one past the last are
+    visited; fluxes are also scattered into the first ghost layer of u, where
+    they add up to the flux through the block's faces (ghosts of u are
+    otherwise unused).  If ``mass_flux`` is not empty it receives dt F_rho at
+    every face (for gravity's energy source).
+
+    If ``flags`` is not empty this is the first-order flux correction pass
+    (Lemoine 2016, J. Comput. Phys. 326, 1; as in AthenaK): only faces of
+    flagged cells are visited, and their high-order flux, recomputed bit for
+    bit, is replaced by the HLLE flux of the cell-centred states.
     """
     nscalar = w.shape[0] - NHYDRO
+    correcting = flags.size > 0
+    store = mass_flux.size > 0
     dk = 1 if axis == 2 else 0
     dj = 1 if axis == 1 else 0
     di = 1 if axis == 0 else 0
@@ -134,6 +166,9 @@ def add_flux_divergence(w, u, b, axis, scale, gamma, method, limiter, solver):
     for k in range(b[0], b[1] + dk):
         for j in range(b[2], b[3] + dj):
             for i in range(b[4], b[5] + di):
+                kl, jl, il = k - dk, j - dj, i - di
+                if correcting and flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
+                    continue
                 rl, rr = reconstruct.face_states(w, 0, k, j, i, dk, dj, di, method, limiter)
                 vnl, vnr = reconstruct.face_states(w, ivn, k, j, i, dk, dj, di, method, limiter)
                 t1l, t1r = reconstruct.face_states(w, ivt1, k, j, i, dk, dj, di, method, limiter)
@@ -141,40 +176,66 @@ def add_flux_divergence(w, u, b, axis, scale, gamma, method, limiter, solver):
                 pl, pr = reconstruct.face_states(w, 4, k, j, i, dk, dj, di, method, limiter)
                 if min(rl, rr, pl, pr) <= 0.0:
                     # unphysical high-order states (near vacuum): this face at first order
-                    rl, rr = w[0, k - dk, j - dj, i - di], w[0, k, j, i]
-                    vnl, vnr = w[ivn, k - dk, j - dj, i - di], w[ivn, k, j, i]
-                    t1l, t1r = w[ivt1, k - dk, j - dj, i - di], w[ivt1, k, j, i]
-                    t2l, t2r = w[ivt2, k - dk, j - dj, i - di], w[ivt2, k, j, i]
-                    pl, pr = w[4, k - dk, j - dj, i - di], w[4, k, j, i]
+                    rl, rr = w[0, kl, jl, il], w[0, k, j, i]
+                    vnl, vnr = w[ivn, kl, jl, il], w[ivn, k, j, i]
+                    t1l, t1r = w[ivt1, kl, jl, il], w[ivt1, k, j, i]
+                    t2l, t2r = w[ivt2, kl, jl, il], w[ivt2, k, j, i]
+                    pl, pr = w[4, kl, jl, il], w[4, k, j, i]
                 f0, f1, f2, f3, f4 = riemann.flux(solver, rl, vnl, t1l, t2l, pl,
                                                   rr, vnr, t1r, t2r, pr, gamma)
-                f0 *= scale
-                f1 *= scale
-                f2 *= scale
-                f3 *= scale
-                f4 *= scale
-                u[0, k, j, i] += f0
-                u[ivn, k, j, i] += f1
-                u[ivt1, k, j, i] += f2
-                u[ivt2, k, j, i] += f3
-                u[4, k, j, i] += f4
-                u[0, k - dk, j - dj, i - di] -= f0
-                u[ivn, k - dk, j - dj, i - di] -= f1
-                u[ivt1, k - dk, j - dj, i - di] -= f2
-                u[ivt2, k - dk, j - dj, i - di] -= f3
-                u[4, k - dk, j - dj, i - di] -= f4
+                high = f0  # the high-order mass flux, which carries the scalars
+                mass = f0
+                if correcting:  # add (first-order - high-order) flux
+                    g0, g1, g2, g3, g4 = riemann.hlle(
+                        w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il],
+                        w[ivt2, kl, jl, il], w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i],
+                        w[ivt1, k, j, i], w[ivt2, k, j, i], w[4, k, j, i], gamma)
+                    f0, f1, f2, f3, f4 = g0 - f0, g1 - f1, g2 - f2, g3 - f3, g4 - f4
+                    mass = g0
+                if store:
+                    mass_flux[k, j, i] = dt * mass
+                pos = i if axis == 0 else (j if axis == 1 else k)
+                cr = dt * right[pos]
+                cl = dt * left[pos]
+                u[0, k, j, i] += cr * f0
+                u[ivn, k, j, i] += cr * f1
+                u[ivt1, k, j, i] += cr * f2
+                u[ivt2, k, j, i] += cr * f3
+                u[4, k, j, i] += cr * f4
+                u[0, kl, jl, il] -= cl * f0
+                u[ivn, kl, jl, il] -= cl * f1
+                u[ivt1, kl, jl, il] -= cl * f2
+                u[ivt2, kl, jl, il] -= cl * f3
+                u[4, kl, jl, il] -= cl * f4
                 for s in range(NHYDRO, NHYDRO + nscalar):
                     sl, sr = reconstruct.face_states(w, s, k, j, i, dk, dj, di, method, limiter)
-                    fs = f0 * (sl if f0 >= 0.0 else sr)
-                    u[s, k, j, i] += fs
-                    u[s, k - dk, j - dj, i - di] -= fs
+                    fs = high * (sl if high >= 0.0 else sr)
+                    if correcting:
+                        fs = mass * (w[s, kl, jl, il] if mass >= 0.0 else w[s, k, j, i]) - fs
+                    u[s, k, j, i] += cr * fs
+                    u[s, kl, jl, il] -= cl * fs
+
+
+@numba.njit(cache=True)
+def add_geometric_source(w, u, b, dt, left, right):
+    """Spherical symmetry: the pressure force on the side walls of a shell,
+    d(rho v_r)/dt += p (A_{c+1/2} - A_{c-1/2}) / V_c, which balances the pressure
+    flux of a uniform gas exactly."""
+    for k in range(b[0], b[1]):
+        for j in range(b[2], b[3]):
+            for i in range(b[4], b[5]):
+                u[1, k, j, i] += dt * w[4, k, j, i] * (left[i + 1] - right[i])
+
+
+_NO_FLUX = np.empty((0, 0, 0))
+_NO_FLAGS = np.empty((0, 0, 0), dtype=np.int8)
 
 
 class Euler:
     """The Euler system: state layout, floors, time step and stage update."""
 
     def __init__(self, gamma, reconstruction, limiter, riemann_solver, scalars=(),
-                 dfloor=1e-10, pfloor=1e-13):
+                 dfloor=1e-10, pfloor=1e-13, fofc=True):
         self.gamma = float(gamma)
         self.reconstruction = reconstruction
         self.method = reconstruct.CODES[reconstruction]
@@ -185,6 +246,8 @@ class Euler:
         self.dfloor = float(dfloor)
         self.pfloor = float(pfloor)
         self.floors = {"density": 0, "pressure": 0}
+        self.fofc = bool(fofc)  # first-order flux correction before floors
+        self.corrected = 0  # cells that needed it
 
     @property
     def nghost(self):
@@ -219,13 +282,36 @@ class Euler:
         """Time step at cfl = 1 on this block."""
         return min_crossing_time(w, block.bounds, self.gamma, np.array(block.dx), ndim)
 
-    def update(self, w, u, block, ndim, dt, first_order=False):
-        """u += dt * L(w): the flux divergence along every active axis."""
+    def update(self, w, u, block, ndim, dt, first_order=False, mass_flux=None):
+        """u += dt * L(w): the flux divergence along every active axis (and, in
+        spherical symmetry, the pressure on the shell walls).  ``mass_flux``
+        (3 face arrays, or None) receives dt F_rho of every face."""
         method = reconstruct.PCM if first_order else self.method
-        b = block.bounds
         for axis in range(ndim):
-            add_flux_divergence(w, u, b, axis, dt / block.dx[axis], self.gamma,
-                                method, self.limiter, self.solver)
+            left, right = block.face_factors(axis)
+            add_flux_divergence(w, u, block.bounds, axis, dt, left, right, self.gamma, method,
+                                self.limiter, self.solver,
+                                _NO_FLUX if mass_flux is None else mass_flux[axis], _NO_FLAGS)
+        if block.geometry == "spherical":
+            add_geometric_source(w, u, block.bounds, dt, *block.face_factors(0))
+
+    def flag_unphysical(self, u, block, flags):
+        """Mark the active cells a stage left below the density or pressure floor."""
+        count = find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, flags)
+        self.corrected += count
+        return count
+
+    def correct_fluxes(self, w, u, block, ndim, dt, first_order, mass_flux, flags):
+        """First-order flux correction of the last ``update`` on the faces of flagged
+        cells (``flags`` with the neighbours' flags in its ghosts)."""
+        if not flags.any():
+            return
+        method = reconstruct.PCM if first_order else self.method
+        for axis in range(ndim):
+            left, right = block.face_factors(axis)
+            add_flux_divergence(w, u, block.bounds, axis, dt, left, right, self.gamma, method,
+                                self.limiter, self.solver,
+                                _NO_FLUX if mass_flux is None else mass_flux[axis], flags)
 
     def warm_up(self, ndim):
         """Compile (or load from the cache) every kernel a run of this system uses,
@@ -244,3 +330,8 @@ class Euler:
         combine(u, u.copy(), block.bounds, 0.5, 0.5)
         self.update(w, u, block, ndim, 1e-3, first_order=True)
         self.update(w, u, block, ndim, 1e-3)
+        flags = np.ones(u.shape[1:], dtype=np.int8)
+        find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, flags)
+        flags[:] = 1
+        self.correct_fluxes(w, u, block, ndim, 1e-3, False, None, flags)
+        add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))

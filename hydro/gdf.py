@@ -52,6 +52,7 @@ UNIT_KEYS = ("length_unit", "mass_unit", "time_unit")
 """Keys of the ``units`` argument, written to GDF ``/dataset_units``."""
 
 _RESERVED_ATTRS = ("time", "cycle")
+GEOMETRY_CODES = {"cartesian": 0, "spherical": 3}  # yt's GDF reader: (r, theta, phi)
 _BOUNDARY_CODES = (0, 1, 2)  # GDF: 0 periodic, 1 mirror (reflecting), 2 outflow
 
 
@@ -118,7 +119,8 @@ class SnapshotWriter:
     """
 
     def __init__(self, path, *, dimensionality, domain_dims, domain_left, domain_right,
-                 time, cycle, boundary_codes, field_units, units, restart_attrs, n_grids):
+                 time, cycle, boundary_codes, field_units, units, restart_attrs, n_grids,
+                 geometry="cartesian"):
         self.path = os.fspath(path)
         self.tmp_path = self.path + ".tmp"
         self._domain_dims = np.asarray(domain_dims, dtype=np.int64)
@@ -137,7 +139,8 @@ class SnapshotWriter:
         try:
             with h5py.File(self.tmp_path, "w") as f:
                 _write_gdf_header(f, dimensionality, self._domain_dims, left, right,
-                                  time, boundary, field_units, units, self._n_grids)
+                                  time, boundary, field_units, units, self._n_grids,
+                                  geometry)
                 restart = f.create_group(RESTART_GROUP)
                 for key, value in restart_attrs.items():
                     restart.attrs[key] = value
@@ -320,7 +323,7 @@ def _header(restart):
 
 
 def _write_gdf_header(f, dimensionality, domain_dims, left, right, time, boundary,
-                      field_units, units, n_grids):
+                      field_units, units, n_grids, geometry):
     """Write the GDF groups, attributes and the empty n_grids-row grid tables."""
     gdf = f.create_group("gridded_data_format")
     gdf.attrs["format_version"] = 1.0
@@ -338,7 +341,7 @@ def _write_gdf_header(f, dimensionality, domain_dims, left, right, time, boundar
     sp["num_ghost_zones"] = np.int64(0)
     sp["field_ordering"] = np.int64(0)  # arrays stored [ix, iy, iz]
     sp["boundary_conditions"] = boundary
-    sp["geometry"] = np.int64(0)  # cartesian
+    sp["geometry"] = np.int64(GEOMETRY_CODES[geometry])
 
     dataset_units = f.create_group("dataset_units")
     for key in UNIT_KEYS:

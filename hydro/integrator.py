@@ -6,6 +6,12 @@ with u0 the state at the start of the cycle, so every scheme needs the same
 two state arrays and one primitive array.  (g0, g1, beta, c, first_order)
 per stage, c placing the stage in time (t + c dt) for boundaries and sources.
 
+A stage is: primitives and ghosts -> weights -> flux divergence -> first-order
+flux correction of cells left below the floors (their flags exchanged with
+the neighbouring blocks first) -> unsplit sources.  The first ghost layer of
+u starts each cycle at zero and, weighted like the active cells, ends it
+holding the time-integrated flux through each block face (``outflow``).
+
 - vl2: the predictor-corrector of Stone & Gardiner 2009 (New Astron. 14, 139),
   a first-order half step then the full step at the reconstruction's order.
 - rk2: SSP-RK2 (Heun), Shu & Osher 1988 (J. Comput. Phys. 77, 439), eq. 2.15.
@@ -14,6 +20,7 @@ per stage, c placing the stage in time (t + c dt) for boundaries and sources.
 
 import numpy as np
 
+from .boundary import first_ghost_layer
 from .euler import combine
 
 STAGES = {
@@ -34,21 +41,35 @@ class Integrator:
         self.unsplit = [s for s in sources if not s.operator_split]
         self.split = [s for s in sources if s.operator_split]
         self.ndim = ndim
+        self.needs_mass_flux = any(s.uses_mass_flux for s in sources)
 
     def advance(self, state, t, dt):
         """One cycle from t to t + dt.  On entry ``state.w`` holds the primitives of
         ``state.u`` with ghosts filled (they gave dt); on exit u is the new state."""
         u, u0, w, block = state.u, state.u0, state.w, state.block
+        system = self.system
+        for axis in range(self.ndim):
+            for side in (0, 1):
+                u[first_ghost_layer(block, axis, side)] = 0.0
         np.copyto(u0, u)
+        if self.needs_mass_flux and state.mass_flux is None:
+            state.mass_flux = np.zeros((3,) + block.shape)
+        if system.fofc and state.flags is None:
+            state.flags = np.zeros(block.shape, dtype=np.int8)
         for n, (g0, g1, beta, c, first_order) in enumerate(self.stages):
             t_stage = t + c * dt
             if n > 0:
-                self.system.primitives(u, w, block)
+                system.primitives(u, w, block)
                 self.boundaries.fill(w, block, t_stage)
             if (g0, g1) != (0.0, 1.0):
                 combine(u, u0, block.bounds, g0, g1)
-            self.system.update(w, u, block, self.ndim, beta * dt, first_order)
+            system.update(w, u, block, self.ndim, beta * dt, first_order, state.mass_flux)
+            if system.fofc:
+                system.flag_unphysical(u, block, state.flags)
+                self.boundaries.exchange(state.flags[None], block)
+                system.correct_fluxes(w, u, block, self.ndim, beta * dt, first_order,
+                                      state.mass_flux, state.flags)
             for source in self.unsplit:
-                source.apply(w, u, block, t_stage, beta * dt)
+                source.apply(w, u, block, t_stage, beta * dt, state.mass_flux)
         for source in self.split:
-            source.apply(w, u, block, t, dt)
+            source.apply(w, u, block, t, dt, None)

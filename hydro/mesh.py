@@ -1,4 +1,4 @@
-"""The global uniform Cartesian grid and the blocks it is cut into.
+"""The global uniform grid and the blocks it is cut into.
 
 Arrays are C-ordered ``[var, k, j, i]`` (x fastest).  A 1D or 2D run is the
 3D code with singleton axes: an inactive dimension has one cell and no ghost
@@ -6,7 +6,15 @@ zones, so every kernel loops over three axes and one kernel serves all
 dimensionalities.  Each MPI rank holds one block (``hydro.parallel`` cuts the
 grid); a block carries its global index offset, so kernels never need to
 know about the decomposition.
+
+Geometry: Cartesian in 1, 2 or 3D, or spherical symmetry in 1D (x is the
+radius r).  The finite-volume update only needs, per face, its area over the
+volume of the cell on either side (``face_factors``), and the cell volumes
+for totals; a spherical cell [r-, r+] has volume 4 pi (r+^3 - r-^3) / 3 and
+its faces 4 pi r^2 (e.g. Mignone 2014, J. Comput. Phys. 270, 784, sec. 2).
 """
+
+import math
 
 from dataclasses import dataclass, field
 
@@ -28,9 +36,11 @@ class Block:
     dx: tuple
     xmin: tuple  # domain's lower corner, to place cell centres
     gid: int = 0
+    geometry: str = "cartesian"  # or "spherical" (1D, x = r)
     centres: list = field(init=False)
 
     def __post_init__(self):
+        self._face_factors = {}
         self.centres = [
             self.xmin[a] + (np.arange(-self.ng[a], self.nx[a] + self.ng[a])
                             + self.left_index[a] + 0.5) * self.dx[a]
@@ -59,6 +69,32 @@ class Block:
     def ncells(self):
         return self.nx[0] * self.nx[1] * self.nx[2]
 
+    def _faces(self, axis):
+        """Face coordinates along ``axis``, ghosts included (one more than cells)."""
+        c = self.centres[axis]
+        return np.append(c - 0.5 * self.dx[axis], c[-1] + 0.5 * self.dx[axis])
+
+    def cell_volumes(self):
+        """Cell volumes, broadcastable to a field's [k, j, i] shape (ghosts included)."""
+        if self.geometry == "spherical":
+            r = self._faces(0)
+            return (4.0 * math.pi / 3.0 * np.abs(r[1:] ** 3 - r[:-1] ** 3))[None, None, :]
+        return np.full((1, 1, 1), self.dx[0] * self.dx[1] * self.dx[2])
+
+    def face_factors(self, axis):
+        """(left, right): area of the face on the low side of cell c along ``axis``
+        over the volume of cell c - 1 and of cell c, for every c (ghosts included)."""
+        if axis not in self._face_factors:
+            if self.geometry == "spherical":
+                area = 4.0 * math.pi * self._faces(0)[:-1] ** 2
+                volume = self.cell_volumes()[0, 0]
+                factors = np.append(0.0, area[1:] / volume[:-1]), area / volume
+            else:
+                inverse = np.full(self.nx[axis] + 2 * self.ng[axis], 1.0 / self.dx[axis])
+                factors = inverse, inverse
+            self._face_factors[axis] = factors
+        return self._face_factors[axis]
+
     def coordinates(self, ghosts=False):
         """Cell-centre coordinates (x, y, z) broadcastable to a field's [k, j, i] shape."""
         x, y, z = (c if ghosts else c[self.ng[a]:self.ng[a] + self.nx[a]]
@@ -69,8 +105,9 @@ class Block:
 class Mesh:
     """The global grid: cells per axis, extent, spacing and ghost layers per axis."""
 
-    def __init__(self, nx, xmin, xmax, nghost):
+    def __init__(self, nx, xmin, xmax, nghost, geometry="cartesian"):
         self.ndim = len(nx)
+        self.geometry = geometry
         self.nx = tuple(nx) + (1,) * (3 - self.ndim)
         self.xmin = tuple(float(v) for v in xmin) + (0.0,) * (3 - self.ndim)
         self.xmax = tuple(float(v) for v in xmax) + (1.0,) * (3 - self.ndim)
@@ -81,8 +118,10 @@ class Mesh:
     def ncells(self):
         return self.nx[0] * self.nx[1] * self.nx[2]
 
+
     @property
     def cell_volume(self):
+        """Volume of one cell of a Cartesian grid."""
         return self.dx[0] * self.dx[1] * self.dx[2]
 
     def global_centres(self, axis):

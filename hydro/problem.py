@@ -8,6 +8,8 @@ problem generators and FLASH's Config files):
     def initial_conditions(w, block, mesh, p, gamma): ...   # fill primitives
     def boundary(w, block, axis, side, t, p, gamma): ...     # optional: 'user' boundaries
     def source_terms(p): return [...]                        # optional: see hydro.sources
+    def potential(x, y, z, p): return phi                    # optional: static gravity
+    def injection(p): return [hydro.injection.Region(...)]   # optional: winds
     def output_fields(w, block, p): return {name: (array, unit)}   # optional
 
 ``p`` is a namespace holding the resolved parameters.  ``hydro problems NAME``

@@ -300,7 +300,8 @@ def test_check_prints_resolved_defaults(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # check writes nothing
     assert cfg["problem"] == "sod"
     assert cfg["mesh"] == {"nx": [32], "xmin": [0.0], "xmax": [1.0],
-                           "boundary": [["outflow", "outflow"]], "ranks": None}
+                           "boundary": [["outflow", "outflow"]], "ranks": None,
+                           "geometry": "cartesian"}
     assert cfg["hydro"]["gamma"] == pytest.approx(5.0 / 3.0)
     assert cfg["hydro"]["riemann"] == "hllc"
     assert cfg["hydro"]["cfl"] == 0.3

@@ -6,7 +6,7 @@ from scipy.integrate import solve_ivp
 
 from common import primitive, simulate
 from hydro import history
-from hydro.cooling import Cooling
+from hydro.cooling import Cooling, shipped_table
 from hydro.mesh import Block
 from hydro.units import UnitSystem
 
@@ -18,11 +18,9 @@ TABLE = [[1e4, 1e-23], [3e4, 3e-22], [1e5, 1e-21], [1e6, 2e-22], [1e7, 6e-23], [
 
 def cool_cell(cooling, rho, temp, total, steps):
     """Temperature of one static cell after ``total`` time in ``steps`` equal steps."""
-    u = np.zeros((5, 1, 1, 1))
-    u[0] = rho
-    u[4] = rho * temp / cooling.t_to_k / (GAMMA - 1.0)
+    u = _cell_u(cooling, rho, temp)
     for _ in range(steps):
-        cooling.apply(None, u, CELL, 0.0, total / steps)
+        cooling.apply(None, u, CELL, 0.0, total / steps, None)
     return (GAMMA - 1.0) * u[4, 0, 0, 0] / rho * cooling.t_to_k
 
 
@@ -126,3 +124,50 @@ def test_constant_heating_adds_energy_linearly(tmp_path):
     volume = sim.mesh.cell_volume * sim.mesh.ncells
     np.testing.assert_allclose(energy - energy[0], heating * volume * rows[:, 0], rtol=1e-12)
     np.testing.assert_allclose(energy + radiated, energy[0], rtol=1e-13)
+
+
+def test_shipped_cie_table_is_physical():
+    """Sutherland & Dopita (1993) solar CIE: line cooling peaks near 10^5.3 K at about
+    1e-21 erg cm^3/s; without metals the hot end is bremsstrahlung, 1.42e-27 g_ff
+    T^1/2 n_e sum(Z^2 n_i) / n_H^2 (Rybicki & Lightman eq. 5.15b, g_ff = 1.2,
+    He/H = 0.064), to 0.05 dex; Z scales the metal part."""
+    t, solar = shipped_table("sd93").T
+    _, zero = shipped_table("sd93", metallicity=0.0).T
+    _, triple = shipped_table("sd93", metallicity=3.0).T
+    peak = np.argmax(solar)
+    assert 10 ** 5.1 < t[peak] < 10 ** 5.5 and 5e-22 < solar[peak] < 3e-21
+    hot = t >= 1e8
+    y_he = 0.064
+    free_free = 1.42e-27 * 1.2 * np.sqrt(t[hot]) * (1 + 2 * y_he) * (1 + 4 * y_he)
+    np.testing.assert_allclose(np.log10(zero[hot]), np.log10(free_free), atol=0.05)
+    assert np.all(zero <= solar) and np.all(solar < triple)
+    np.testing.assert_allclose(triple, zero + 3.0 * (solar - zero), rtol=1e-14)
+
+
+@pytest.mark.parametrize("metallicity", [1.0, 0.3])
+def test_shipped_table_agrees_with_a_converged_explicit_integration(metallicity):
+    """Hot gas cooling through the line peak (3e6 K -> 3e4 K): the exact scheme in
+    one step against RK45 on the same piecewise power law."""
+    cooling = Cooling("sd93", UnitSystem(), MU, X, GAMMA, 1e4, metallicity=metallicity)
+    log_t, log_lam = np.log(cooling.t), np.log(cooling.lam)
+    rho, t_init = 1e-23, 3e6
+    lo, hi = 0.0, cooling.cooling_time(_cell_u(cooling, rho, t_init), CELL)
+    for _ in range(60):  # the time to reach 3e4 K
+        total = 0.5 * (lo + hi)
+        lo, hi = (total, hi) if cool_cell(cooling, rho, t_init, total, 1) > 3e4 else (lo, total)
+
+    def rhs(_, y):
+        return [-cooling.rate * rho * np.exp(np.interp(np.log(y[0]), log_t, log_lam))]
+
+    explicit = solve_ivp(rhs, (0.0, total), [t_init], method="RK45", rtol=1e-10,
+                         atol=1e-3, max_step=total / 1000).y[0, -1]
+    exact = cool_cell(cooling, rho, t_init, total, 1)
+    assert exact == pytest.approx(3e4, rel=1e-6)
+    assert exact == pytest.approx(explicit, rel=1e-3)
+
+
+def _cell_u(cooling, rho, temp):
+    u = np.zeros((5, 1, 1, 1))
+    u[0] = rho
+    u[4] = rho * temp / cooling.t_to_k / (GAMMA - 1.0)
+    return u

@@ -178,20 +178,21 @@ def test_bad_rank_layout_is_a_config_error(tmp_path):
 def test_halo_traffic_matches_the_scaling_model(ranks, tmp_path):
     """Messages and bytes per rank as the README's model predicts: per ghost fill two
     messages per split axis, each ng layers of nvar doubles over the block's
-    cross-section including ghosts; VL2 fills twice per cycle.  (An axis with one
-    rank wraps onto the block itself: a copy, no message.)"""
+    cross-section including ghosts, and two more with the flux-correction flags
+    (one byte per cell); VL2 fills twice per cycle.  (An axis with one rank wraps
+    onto the block itself: a copy, no message.)"""
     nx, ng, nvar, cycles = 32, 3, 5, 4
     n = [nx // p + 2 * ng for p in ranks]
     cross_sections = [n[1] * n[2], n[0] * n[2], n[0] * n[1]]
     split = [a for a in range(3) if ranks[a] > 1]
-    per_fill = sum(2 * 8 * nvar * ng * cross_sections[a] for a in split)
+    per_fill = sum(2 * (8 * nvar + 1) * ng * cross_sections[a] for a in split)
     params = {"problem": "blast", "mesh": {"nx": [nx] * 3, "boundary": ["periodic"] * 3,
                                            "ranks": ranks},
               "time": {"tlim": 1.0, "nlim": cycles},
               "output": {"dir": str(tmp_path / "out"), "snapshots": False}}
     result = mpirun(4, params, tmp_path)
     assert result.returncode == 0, result.stderr
-    expected = (f"halo messages {2 * len(split) * 2 * cycles} "
+    expected = (f"halo messages {4 * len(split) * 2 * cycles} "
                 f"({per_fill * 2 * cycles / 2 ** 20:.1f} MiB)")
     assert result.stdout.count(expected) == 4, result.stdout
 

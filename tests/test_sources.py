@@ -17,7 +17,7 @@ class UniformAcceleration(SourceTerm):
     def __init__(self, g):
         self.g = g
 
-    def apply(self, w, u, block, t, dt):
+    def apply(self, w, u, block, t, dt, mass_flux):
         a = block.active
         u[1][a] += dt * w[0][a] * self.g
         u[4][a] += dt * w[0][a] * w[1][a] * self.g

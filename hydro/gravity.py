@@ -1,0 +1,96 @@
+"""Static gravity: a fixed potential Phi(x) given by the problem.
+
+    d(rho v)/dt = -rho grad Phi,    dE/dt = -rho v . grad Phi.
+
+The momentum source uses the centred difference of Phi at cell centres.  The
+energy source uses the mass fluxes of the stage's faces instead of rho v
+(Mignone et al. 2007, ApJS 170, 228, sec. 2.4; as in Athena++):
+
+    dE_c = -1/2 sum over the faces f of c of (dt F_rho A)_f (Phi_R - Phi_L)_f / V_c,
+
+which makes the change of E + rho Phi a difference of face fluxes, so that the
+total energy including the potential is conserved to round-off.
+
+Potentials for problems to combine (code units, ``gm`` = G M):
+``point_mass`` (Plummer-softened) and ``dehnen`` (Dehnen 1993, MNRAS 265,
+250: inner density slope gamma, Hernquist for gamma = 1; a common model of
+a nuclear star cluster).
+"""
+
+import numba
+import numpy as np
+
+from .sources import SourceTerm
+
+# CODATA 2018; a problem declares G as a parameter with this default, so that it
+# is converted to the run's code units like any other value (and can be set to 1)
+G = "6.67430e-8 cm**3/(g*s**2)"
+G_UNIT = "code_length**3/(code_mass*code_time**2)"
+
+
+def point_mass(r, gm, softening=0.0):
+    """Phi = -G M / sqrt(r^2 + eps^2)."""
+    return -gm / np.sqrt(r * r + softening * softening)
+
+
+def dehnen(r, gm, a, gamma=1.0):
+    """Dehnen (1993) eq. 2: Phi = -G M / a / (2 - gamma) [1 - (r / (r + a))^(2 - gamma)]
+    for a cluster of mass M, scale radius a and inner slope rho ~ r^-gamma (gamma < 2)."""
+    return -gm / (a * (2.0 - gamma)) * (1.0 - (r / (r + a)) ** (2.0 - gamma))
+
+
+@numba.njit(cache=True)
+def add_gravity(w, u, b, ndim, dt, phi, dx, factors, mass_flux):
+    """u += dt S_gravity on the active cells; ``mass_flux[a]`` holds dt F_rho of the
+    stage on the low face of each cell along axis a, ``factors[a]`` the face
+    area over the volume of the cells on its (left, right)."""
+    for k in range(b[0], b[1]):
+        for j in range(b[2], b[3]):
+            for i in range(b[4], b[5]):
+                for a in range(ndim):
+                    dk = 1 if a == 2 else 0
+                    dj = 1 if a == 1 else 0
+                    di = 1 if a == 0 else 0
+                    pos = i if a == 0 else (j if a == 1 else k)
+                    phi_m = phi[k - dk, j - dj, i - di]
+                    phi_c = phi[k, j, i]
+                    phi_p = phi[k + dk, j + dj, i + di]
+                    u[1 + a, k, j, i] -= dt * w[0, k, j, i] * (phi_p - phi_m) / (2.0 * dx[a])
+                    u[4, k, j, i] -= 0.5 * (
+                        mass_flux[a, k, j, i] * (phi_c - phi_m) * factors[a, 1, pos]
+                        + mass_flux[a, k + dk, j + dj, i + di] * (phi_p - phi_c)
+                        * factors[a, 0, pos + 1])
+
+
+class Gravity(SourceTerm):
+    """The static potential ``potential(x, y, z)`` (code units, broadcasting over
+    cell-centre coordinates) as an unsplit source term."""
+
+    uses_mass_flux = True
+
+    def __init__(self, potential):
+        self.potential = potential
+        self._cache = {}  # per block: Phi with ghosts, spacing, face factors
+
+    def _block_data(self, block):
+        if block.gid not in self._cache:
+            x, y, z = block.coordinates(ghosts=True)
+            phi = np.broadcast_to(self.potential(x, y, z), block.shape).astype(np.float64)
+            n = max(block.shape)
+            factors = np.zeros((3, 2, n + 1))
+            for a in range(3):
+                if block.ng[a] > 0:
+                    left, right = block.face_factors(a)
+                    factors[a, 0, :left.size] = left
+                    factors[a, 1, :right.size] = right
+            self._cache[block.gid] = (np.ascontiguousarray(phi), np.array(block.dx), factors)
+        return self._cache[block.gid]
+
+    def potential_on(self, block):
+        """Phi on the block's cells, ghosts included."""
+        return self._block_data(block)[0]
+
+    def apply(self, w, u, block, t, dt, mass_flux):
+        phi, dx, factors = self._block_data(block)
+        ndim = sum(1 for a in range(3) if block.ng[a] > 0)
+        add_gravity(w, u, block.bounds, ndim, dt, phi, dx, factors, mass_flux)
