@@ -26,6 +26,9 @@ from .mesh import Block, Mesh
 from .parallel import Parallel
 
 log = logging.getLogger("hydro")
+# velocity components as yt names them on a spherical grid
+SPHERICAL_NAMES = {"velocity_x": "velocity_r", "velocity_y": "velocity_theta",
+                   "velocity_z": "velocity_phi"}
 
 
 class RunError(Exception):
@@ -156,8 +159,11 @@ class Simulation:
 
     def _timestep(self):
         cfl = self.cfg["hydro"]["cfl"]
-        dt, bad_rank = self.parallel.min(
-            min(self.system.crossing_time(s.w, s.block, self.mesh.ndim) for s in self.states))
+        gamma = self.system.gamma
+        dt, bad_rank = self.parallel.min(min(
+            min([self.system.crossing_time(s.w, s.block, self.mesh.ndim)]
+                + [source.timestep(s.w, s.block, gamma) for source in self.sources])
+            for s in self.states))
         if bad_rank is not None or not dt > 0.0:
             where = f"rank {bad_rank}: " if bad_rank is not None else ""
             raise RunError(f"{where}non-finite or zero time step at cycle {self.cycle}, "
@@ -186,7 +192,8 @@ class Simulation:
         fields = []
         for s in self.states:
             active = (slice(None),) + s.block.active
-            f = {name: (values, unit) for name, values, unit in
+            f = {SPHERICAL_NAMES.get(name, name) if mesh.geometry == "spherical" else name:
+                 (values, unit) for name, values, unit in
                  zip(system.primitive_names, s.w[active], system.field_units.values())}
             f["temperature"] = (units.temperature(s.w[(4,) + s.block.active]
                                                   / s.w[(0,) + s.block.active],

@@ -13,6 +13,7 @@ Uniform injection of mass and energy within R is the cluster-wind model of
 Chevalier & Clegg (1985, Nature 317, 44).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,6 +140,29 @@ class Injection(SourceTerm):
             out.append((box, weight, rhat))
         self._weights[block.gid] = out
         return out
+
+    def timestep(self, w, block, gamma):
+        """Injected gas mixes towards the specific energy edot/mdot, so its signal speed
+        is at most v_w + sqrt(gamma (gamma - 1) (edot/mdot - v_w^2/2)): the step must
+        resolve it from the first cycle on, when the gas around may still be cold.
+        Energy without mass may at most double a cell's internal energy per step."""
+        dt = math.inf
+        for region, data in zip(self.regions, self._block_weights(block)):
+            if data is None:
+                continue
+            dx = min(block.dx[a] for a in range(3) if block.ng[a] > 0)
+            if region.mdot > 0.0:
+                thermal = region.edot / region.mdot - 0.5 * region.wind_speed ** 2
+                speed = region.wind_speed + math.sqrt(gamma * (gamma - 1.0) * max(thermal, 0.0))
+                if speed > 0.0:
+                    dt = min(dt, dx / speed)
+            elif region.edot > 0.0:
+                box, weight, _ = data
+                heating = region.edot * weight
+                eint = w[(4,) + box] / (gamma - 1.0)
+                dt = min(dt, float(np.min(np.where(heating > 0.0, eint / np.where(
+                    heating > 0.0, heating, 1.0), math.inf))))
+        return dt
 
     def apply(self, w, u, block, t, dt, mass_flux):
         for region, data in zip(self.regions, self._block_weights(block)):

@@ -16,9 +16,13 @@ they must work from ``u``.  ``mass_flux`` holds, for a source that sets
 entry [k, j, i] for the face on the low side of cell (k, j, i)); it is None
 otherwise and for operator-split sources.  A source that adds or removes a
 conserved quantity names it in ``budget_names`` and reports it from
-``budget`` so that the history closes the budget.  Problems return their sources from
+``budget`` so that the history closes the budget; one that sets a speed of
+its own (a wind) bounds the step in ``timestep``.  Problems return their sources from
 ``source_terms(p)``; the integrator needs no change when one is added.
 """
+
+
+import math
 
 
 class SourceTerm:
@@ -27,6 +31,10 @@ class SourceTerm:
     operator_split = False
     uses_mass_flux = False
     budget_names = ()  # history columns: what the source added or removed since t = 0
+
+    def timestep(self, w, block, gamma):
+        """The longest step (at Courant number 1) this source allows on the block."""
+        return math.inf
 
     def budget(self, block, dt):
         """{name: amount} this source added in the last cycle (of length dt): a

@@ -1,5 +1,7 @@
 """Mass and energy injection: the Chevalier & Clegg (1985) cluster wind and exact budgets."""
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from common import cell_centres, primitive, simulate
 from hydro import history
 
 GAMMA = 5.0 / 3.0
+RUNS = pathlib.Path(__file__).parent.parent / "runs"
 
 
 def _budget(sim):
@@ -74,3 +77,22 @@ def test_injection_adds_exactly_the_rates(ndim, tmp_path):
     assert sim.system.floors == {"density": 0, "pressure": 0}  # floors do not conserve
     h = _assert_budgets_close(sim)
     assert h["outflow_mass"][-1] > 0.2 * h["injected_mass"][-1]  # the open faces count
+
+
+def test_cluster_wind_run_file_in_physical_units(tmp_path):
+    """runs/cluster_wind.yaml (Msun/yr, erg/s, pc into a cold ambient medium) at a
+    quarter of its resolution: the step resolves the injected gas from the first
+    cycle (no floors), and yt reads v_inf = sqrt(2 Edot / Mdot) = 1000 km/s far out."""
+    import yaml
+    import yt
+
+    params = yaml.safe_load((RUNS / "cluster_wind.yaml").read_text())
+    params["mesh"]["nx"] = [200]
+    params["output"] = {"dir": str(tmp_path), "dt": None}
+    sim = simulate(params, tmp_path)
+    assert sim.system.floors == {"density": 0, "pressure": 0}
+    ds = yt.load(sim.snapshots_written[-1])
+    ad = ds.all_data()
+    far = (ad["index", "r"].to("pc") > 8.0) & (ad["index", "r"].to("pc") < 9.5)
+    speed = ad["gdf", "velocity_r"][far].to("km/s").value
+    np.testing.assert_allclose(speed, 1000.0, rtol=0.02)

@@ -44,13 +44,35 @@ CASES = {
                 "mesh": {"nx": [20, 18], "boundary": ["periodic", "periodic"]},
                 "cooling": {"table": [[1e4, 1e-19], [1e5, 1e-17], [1e7, 1e-18], [1e9, 3e-18]]},
                 "time": {"tlim": 0.05}},
+    # the flux correction triggers here, so its flags cross the block faces
+    "noh-3d": {"problem": "noh", "mesh": {"nx": [16, 16, 16], "xmin": [0.0] * 3,
+                                          "xmax": [1.0] * 3,
+                                          "boundary": [["reflecting", "user"]] * 3},
+               "time": {"tlim": 0.2}},
+    "gravity-2d": {"problem": "hydrostatic",
+                   "mesh": {"nx": [20, 16], "xmin": [-1, -1], "xmax": [1, 1],
+                            "boundary": ["user", "user"]},
+                   "hydro": {"reconstruction": "ppm", "integrator": "rk3"},
+                   "time": {"tlim": 0.1},
+                   "problem_params": {"G": 1.0, "mass": 0.3, "cluster_mass": 0.5,
+                                      "center": [0.1, -0.05, 0.0]}},
+    "wind-1d": {"problem": "cluster_wind",
+                "mesh": {"nx": [60], "xmin": [0.0], "xmax": [6.0],
+                         "boundary": [["reflecting", "outflow"]], "geometry": "spherical"},
+                "time": {"tlim": 2.0}},
+    "wind-3d": {"problem": "cluster_wind",
+                "mesh": {"nx": [12, 12, 12], "boundary": ["outflow"] * 3},
+                "time": {"tlim": 0.1},
+                "problem_params": {"center": [0.45, 0.5, 0.55], "radius": 0.2,
+                                   "rho_ambient": 0.1, "p_ambient": 0.1}},
 }
 # (case, ranks, mesh.ranks): uneven splits, every axis split, several layouts
 RUNS = [("sod-1d", 2, None), ("sod-1d", 3, None), ("sod-1d", 4, None),
         ("kh-2d", 3, None), ("kh-2d", 4, [4, 1]), ("kh-2d", 4, [1, 4]), ("kh-2d", 4, [2, 2]),
         ("dmr-2d", 3, [1, 3]), ("dmr-2d", 4, [2, 2]),
         ("blast-3d", 2, None), ("blast-3d", 4, [1, 1, 4]), ("blast-3d", 4, [2, 2, 1]),
-        ("sedov-3d", 4, [1, 2, 2]), ("cool-2d", 3, None)]
+        ("sedov-3d", 4, [1, 2, 2]), ("cool-2d", 3, None), ("noh-3d", 4, [2, 2, 1]),
+        ("gravity-2d", 3, [3, 1]), ("wind-1d", 3, None), ("wind-3d", 4, [2, 1, 2])]
 
 
 def mpirun(n, params, tmp_path, *extra, timeout=300):
