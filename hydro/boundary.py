@@ -48,8 +48,10 @@ class Boundaries:
     function (or None), called with the problem's parameters and gamma.
     """
 
-    def __init__(self, kinds, ndim, parallel, user_hook=None, params=None, gamma=None):
+    def __init__(self, kinds, ndim, parallel, user_hook=None, params=None, gamma=None,
+                 entropy_index=-1):
         self.kinds = kinds
+        self.entropy_index = entropy_index  # dual energy: K = p / rho^gamma, set for users
         self.ndim = ndim
         self.parallel = parallel
         self.user_hook = user_hook
@@ -83,3 +85,6 @@ class Boundaries:
             w[(1 + axis,) + ghost[1:]] *= -1.0
         else:
             self.user_hook(w, block, axis, side, t, self.params, self.gamma)
+            if self.entropy_index >= 0:  # user hooks set rho, v, p only
+                w[(self.entropy_index,) + ghost[1:]] = \
+                    w[(4,) + ghost[1:]] / w[(0,) + ghost[1:]] ** self.gamma

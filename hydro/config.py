@@ -69,6 +69,9 @@ SCHEMA = {
                   low=0.0, low_open=True),
         "hydrogen_fraction": Key("float", 0.7, "hydrogen mass fraction X", low=0.0,
                                  low_open=True, high=1.0),
+        "dual_energy": Key("float", 0.0, "dual energy: where the thermal energy is below "
+                           "this fraction of E (e.g. 1e-3), the pressure comes from an "
+                           "advected entropy; 0 = off", low=0.0, high=1.0),
         "fofc": Key("bool", True, "first-order flux correction: redo at first order (HLLE) "
                     "the faces of a cell that a stage would leave below a floor"),
     },

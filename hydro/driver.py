@@ -63,14 +63,14 @@ class Simulation:
         h, m = cfg["hydro"], cfg["mesh"]
         self.system = Euler(h["gamma"], h["reconstruction"], h["limiter"], h["riemann"],
                             scalars=getattr(module, "SCALARS", ()),
-                            dfloor=h["dfloor"], pfloor=h["pfloor"], fofc=h["fofc"])
+                            dfloor=h["dfloor"], pfloor=h["pfloor"], fofc=h["fofc"], dual_energy=h["dual_energy"])
         self.units = config.unit_system(cfg["units"])
         self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost, m["geometry"])
         periodic = [a < self.mesh.ndim and m["boundary"][a][0] == "periodic" for a in range(3)]
         self.parallel = Parallel(self.mesh, m["ranks"], periodic)
         self.boundaries = boundary.Boundaries(m["boundary"], self.mesh.ndim, self.parallel,
                                               getattr(module, "boundary", None), self.p,
-                                              self.system.gamma)
+                                              self.system.gamma, self.system.ik)
         sources = module.source_terms(self.p) if hasattr(module, "source_terms") else []
         if hasattr(module, "injection"):
             sources.append(Injection(module.injection(self.p), self.mesh, self.system.scalars))
@@ -366,9 +366,11 @@ class Simulation:
                                        if timed > 0 and cycles_timed > 0 else float("nan"))
         floors = {k: self.parallel.sum_int(v) for k, v in self.system.floors.items()}
         corrected = self.parallel.sum_int(self.system.corrected)
+        dual = (f", pressure from the entropy: {self.parallel.sum_int(self.system.dual)} "
+                f"cell-stages" if self.system.ik >= 0 else "")
         log.info(f"done: cycle {self.cycle}, t = {self.time:.6e}, wall time {wall:.2f} s, "
                  f"{len(self.snapshots_written)} snapshots written, first-order flux "
-                 f"corrections: {corrected} cell-stages, floors applied: "
+                 f"corrections: {corrected} cell-stages{dual}, floors applied: "
                  f"density {floors['density']}, pressure {floors['pressure']}")
         self._log_rank_times(wall)
         log.info(f"zone-cycles/s = {self.zone_cycles_per_second:.4e}")

@@ -35,11 +35,20 @@ PRIMITIVE_UNITS = ("code_mass/code_length**3", "code_length/code_time",
 
 
 @numba.njit(cache=True)
-def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor):
+def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
     """w = W(u) on the active cells; density and pressure below the floors are raised
-    (and u made consistent).  Returns the numbers of density and pressure floors applied."""
+    (and u made consistent).
+
+    Dual energy (``ik`` >= 0, the index of rho K with K = p / rho^gamma advected
+    like a scalar; Bryan et al. 1995, Comput. Phys. Comm. 89, 149, sec. 3.3):
+    where the thermal energy E - rho v^2/2 is below ``eta`` E it is a small
+    difference of large numbers, and the pressure comes from K instead; elsewhere
+    K is reset from the pressure.  E itself is never changed, so energy stays
+    conserved.  Returns the numbers of density and pressure floors applied and
+    of cells whose pressure came from K."""
     nrho = 0
     npres = 0
+    ndual = 0
     nscalar = u.shape[0] - NHYDRO
     for k in range(b[0], b[1]):
         for j in range(b[2], b[3]):
@@ -55,9 +64,17 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor):
                 vz = u[3, k, j, i] * inv
                 ke = 0.5 * rho * (vx * vx + vy * vy + vz * vz)
                 p = (gamma - 1.0) * (u[4, k, j, i] - ke)
+                if ik >= 0:
+                    if u[4, k, j, i] - ke < eta * u[4, k, j, i]:
+                        p = u[ik, k, j, i] * rho ** (gamma - 1.0)
+                        ndual += 1
+                    else:
+                        u[ik, k, j, i] = p * rho ** (1.0 - gamma)
                 if p < pfloor:
                     p = pfloor
                     u[4, k, j, i] = p / (gamma - 1.0) + ke
+                    if ik >= 0:
+                        u[ik, k, j, i] = p * rho ** (1.0 - gamma)
                     npres += 1
                 w[0, k, j, i] = rho
                 w[1, k, j, i] = vx
@@ -66,12 +83,12 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor):
                 w[4, k, j, i] = p
                 for s in range(NHYDRO, NHYDRO + nscalar):
                     w[s, k, j, i] = u[s, k, j, i] * inv
-    return nrho, npres
+    return nrho, npres, ndual
 
 
 @numba.njit(cache=True)
-def primitive_to_conserved(w, u, b, gamma):
-    """u = U(w) on the active cells."""
+def primitive_to_conserved(w, u, b, gamma, ik):
+    """u = U(w) on the active cells (rho K from the pressure when ``ik`` >= 0)."""
     nscalar = u.shape[0] - NHYDRO
     for k in range(b[0], b[1]):
         for j in range(b[2], b[3]):
@@ -88,6 +105,8 @@ def primitive_to_conserved(w, u, b, gamma):
                                  + 0.5 * rho * (vx * vx + vy * vy + vz * vz))
                 for s in range(NHYDRO, NHYDRO + nscalar):
                     u[s, k, j, i] = rho * w[s, k, j, i]
+                if ik >= 0:
+                    u[ik, k, j, i] = w[4, k, j, i] * rho ** (1.0 - gamma)
 
 
 @numba.njit(cache=True)
@@ -119,9 +138,10 @@ def combine(u, u0, b, g0, g1):
 
 
 @numba.njit(cache=True)
-def find_unphysical(u, b, gamma, dfloor, pfloor, flags):
+def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags):
     """flags = 1 on active cells whose density or pressure is below its floor (or NaN),
-    0 elsewhere; returns their number."""
+    0 elsewhere; returns their number.  (With dual energy, a cell whose pressure
+    will come from K is judged by that pressure.)"""
     flags[:] = 0
     count = 0
     for k in range(b[0], b[1]):
@@ -130,6 +150,8 @@ def find_unphysical(u, b, gamma, dfloor, pfloor, flags):
                 rho = u[0, k, j, i]
                 ke = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2 + u[3, k, j, i] ** 2) / rho
                 p = (gamma - 1.0) * (u[4, k, j, i] - ke)
+                if ik >= 0 and u[4, k, j, i] - ke < eta * u[4, k, j, i]:
+                    p = u[ik, k, j, i] * abs(rho) ** (gamma - 1.0)
                 if not (rho >= dfloor and p >= pfloor):
                     flags[k, j, i] = 1
                     count += 1
@@ -235,17 +257,21 @@ class Euler:
     """The Euler system: state layout, floors, time step and stage update."""
 
     def __init__(self, gamma, reconstruction, limiter, riemann_solver, scalars=(),
-                 dfloor=1e-10, pfloor=1e-13, fofc=True):
+                 dfloor=1e-10, pfloor=1e-13, fofc=True, dual_energy=0.0):
         self.gamma = float(gamma)
         self.reconstruction = reconstruction
         self.method = reconstruct.CODES[reconstruction]
         self.limiter = reconstruct.LIMITERS[limiter]
         self.solver = riemann.CODES[riemann_solver]
         self.scalars = tuple(scalars)
-        self.nvar = NHYDRO + len(self.scalars)
+        self.eta = float(dual_energy)  # thermal fraction below which p comes from K
+        # rho K, K = p / rho^gamma, rides as the last scalar (not written as a field)
+        self.nvar = NHYDRO + len(self.scalars) + (1 if self.eta > 0.0 else 0)
+        self.ik = self.nvar - 1 if self.eta > 0.0 else -1
         self.dfloor = float(dfloor)
         self.pfloor = float(pfloor)
         self.floors = {"density": 0, "pressure": 0}
+        self.dual = 0  # cell-stages whose pressure came from K
         self.fofc = bool(fofc)  # first-order flux correction before floors
         self.corrected = 0  # cells that needed it
 
@@ -259,7 +285,7 @@ class Euler:
 
     @property
     def conserved_names(self):
-        return CONSERVED_NAMES + self.scalars
+        return CONSERVED_NAMES + self.scalars + (("entropy",) if self.ik >= 0 else ())
 
     @property
     def field_units(self):
@@ -270,13 +296,14 @@ class Euler:
 
     def primitives(self, u, w, block):
         """Fill w from u on the active cells, counting floors."""
-        nrho, npres = conserved_to_primitive(u, w, block.bounds, self.gamma,
-                                             self.dfloor, self.pfloor)
+        nrho, npres, ndual = conserved_to_primitive(u, w, block.bounds, self.gamma,
+                                                    self.dfloor, self.pfloor, self.eta, self.ik)
         self.floors["density"] += nrho
         self.floors["pressure"] += npres
+        self.dual += ndual
 
     def conserved(self, w, u, block):
-        primitive_to_conserved(w, u, block.bounds, self.gamma)
+        primitive_to_conserved(w, u, block.bounds, self.gamma, self.ik)
 
     def crossing_time(self, w, block, ndim):
         """Time step at cfl = 1 on this block."""
@@ -297,7 +324,8 @@ class Euler:
 
     def flag_unphysical(self, u, block, flags):
         """Mark the active cells a stage left below the density or pressure floor."""
-        count = find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, flags)
+        count = find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor,
+                                self.eta, self.ik, flags)
         self.corrected += count
         return count
 
@@ -323,15 +351,16 @@ class Euler:
         w[0] = 1.0
         w[4] = 1.0
         self.conserved(w, u, block)
-        floors = dict(self.floors)
+        floors, dual = dict(self.floors), self.dual
         self.primitives(u, w, block)
-        self.floors = floors
+        self.floors, self.dual = floors, dual
         self.crossing_time(w, block, ndim)
         combine(u, u.copy(), block.bounds, 0.5, 0.5)
         self.update(w, u, block, ndim, 1e-3, first_order=True)
         self.update(w, u, block, ndim, 1e-3)
         flags = np.ones(u.shape[1:], dtype=np.int8)
-        find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, flags)
+        find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, self.eta,
+                        self.ik, flags)
         flags[:] = 1
         self.correct_fluxes(w, u, block, ndim, 1e-3, False, None, flags)
         add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))

@@ -96,3 +96,30 @@ def test_cluster_wind_run_file_in_physical_units(tmp_path):
     far = (ad["index", "r"].to("pc") > 8.0) & (ad["index", "r"].to("pc") < 9.5)
     speed = ad["gdf", "velocity_r"][far].to("km/s").value
     np.testing.assert_allclose(speed, 1000.0, rtol=0.02)
+
+
+def test_kinetic_wind_reaches_the_energy_speed(tmp_path):
+    """Mass injected already moving out at v_w = 1 with edot = 0.6 mdot (0.5 of it
+    kinetic): far out the wind moves at sqrt(2 edot / mdot) = 1.095 within 2%, and
+    the budgets close."""
+    (tmp_path / "kinetic_wind.py").write_text(KINETIC_WIND)
+    sim = simulate({"problem": str(tmp_path / "kinetic_wind.py"),
+                    "mesh": {"nx": [300], "xmin": [0.0], "xmax": [12.0],
+                             "boundary": [["reflecting", "outflow"]],
+                             "geometry": "spherical"},
+                    "time": {"tlim": 30.0}, "output": {"snapshots": False}}, tmp_path)
+    r = cell_centres(sim)[0].ravel()
+    v = primitive(sim, "velocity_x").ravel()
+    np.testing.assert_allclose(v[(r > 8.0) & (r < 10.0)], np.sqrt(1.2), rtol=0.02)
+    _assert_budgets_close(sim)
+
+
+KINETIC_WIND = """
+from hydro.injection import Region
+PARAMETERS = []
+def injection(p):
+    return [Region((0.0, 0.0, 0.0), 1.0, mdot=1.0, edot=0.6, wind_speed=1.0)]
+def initial_conditions(w, block, mesh, p, gamma):
+    w[0][block.active] = 1e-4
+    w[4][block.active] = 1e-6
+"""
