@@ -313,14 +313,17 @@ class Euler:
         """u += dt * L(w): the flux divergence along every active axis (and, in
         spherical symmetry, the pressure on the shell walls).  ``mass_flux``
         (3 face arrays, or None) receives dt F_rho of every face."""
+        self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, _NO_FLAGS)
+        if block.geometry == "spherical":
+            add_geometric_source(w, u, block.bounds, dt, *block.face_factors(0))
+
+    def _flux_pass(self, w, u, block, ndim, dt, first_order, mass_flux, flags):
         method = reconstruct.PCM if first_order else self.method
         for axis in range(ndim):
             left, right = block.face_factors(axis)
             add_flux_divergence(w, u, block.bounds, axis, dt, left, right, self.gamma, method,
                                 self.limiter, self.solver,
-                                _NO_FLUX if mass_flux is None else mass_flux[axis], _NO_FLAGS)
-        if block.geometry == "spherical":
-            add_geometric_source(w, u, block.bounds, dt, *block.face_factors(0))
+                                _NO_FLUX if mass_flux is None else mass_flux[axis], flags)
 
     def flag_unphysical(self, u, block, flags):
         """Mark the active cells a stage left below the density or pressure floor."""
@@ -332,14 +335,8 @@ class Euler:
     def correct_fluxes(self, w, u, block, ndim, dt, first_order, mass_flux, flags):
         """First-order flux correction of the last ``update`` on the faces of flagged
         cells (``flags`` with the neighbours' flags in its ghosts)."""
-        if not flags.any():
-            return
-        method = reconstruct.PCM if first_order else self.method
-        for axis in range(ndim):
-            left, right = block.face_factors(axis)
-            add_flux_divergence(w, u, block.bounds, axis, dt, left, right, self.gamma, method,
-                                self.limiter, self.solver,
-                                _NO_FLUX if mass_flux is None else mass_flux[axis], flags)
+        if flags.any():
+            self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, flags)
 
     def warm_up(self, ndim):
         """Compile (or load from the cache) every kernel a run of this system uses,
