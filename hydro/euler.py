@@ -208,7 +208,7 @@ def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, method, limiter, 
                 high = f0  # the high-order mass flux, which carries the scalars
                 mass = f0
                 if correcting:  # add (first-order - high-order) flux
-                    g0, g1, g2, g3, g4 = riemann.hlle(
+                    g0, g1, g2, g3, g4 = riemann.hlle_call(
                         w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il],
                         w[ivt2, kl, jl, il], w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i],
                         w[ivt1, k, j, i], w[ivt2, k, j, i], w[4, k, j, i], gamma)

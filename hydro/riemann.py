@@ -87,6 +87,11 @@ def hlle(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
             (sr * f4l - sl * f4r + b * (er - el)) * a)
 
 
+@numba.njit(cache=True)  # a call: only the few faces of the flux correction use it
+def hlle_call(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
+    return hlle(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma)
+
+
 @numba.njit(inline="always")
 def hllc(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     """HLLC flux of Toro, Spruce & Speares (1994); Toro sec. 10.4-10.6.
