@@ -10,6 +10,10 @@ parallel efficiency against one rank.
 
     hydro bench [--sizes 64 128] [--ranks 1 2] [--cycles 20] [--repeat 3]
                 [--reconstruction plm] [--riemann hllc] [--integrator vl2]
+    hydro bench --compare [--sizes ...] [--ranks ...]   # the table of CONFIGURATIONS
+
+``--compare`` measures every configuration in ``CONFIGURATIONS`` at every size
+and rank count and prints one table (for the README's performance section).
 """
 
 import argparse
@@ -23,17 +27,30 @@ import sys
 import tempfile
 
 
-def measure(n, cycles, reconstruction, riemann, integrator):
-    """Run the blast on n^3 cells for ``cycles`` cycles in this process."""
+# name: (problem, hydro options, cooling block, units); the physics row has two
+# scalars, a point-mass potential and SD93 cooling, in pc, Msun and kyr, where the
+# blast is gas of ~30 H atoms per cm^3 at ~1e7 K (cooling time ~100 kyr, dt ~1e-3 kyr)
+CONFIGURATIONS = {
+    "plm+hllc+vl2": ("blast", {}, {}, {}),
+    "ppm+hllc+rk3": ("blast", {"reconstruction": "ppm", "integrator": "rk3"}, {}, {}),
+    "plm+exact+vl2": ("blast", {"riemann": "exact"}, {}, {}),
+    "plm+hllc+vl2 +2 scalars, gravity, cooling": (
+        "blast_gravity", {}, {"table": "sd93"}, {"length": "pc", "mass": "Msun", "time": "kyr"}),
+}
+
+
+def measure(n, cycles, problem, hydro, cooling, units):
+    """Run a 3D blast on n^3 cells for ``cycles`` cycles in this process."""
     from . import config
     from .driver import Simulation
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg, module = config.resolve({
-            "problem": "blast",
+            "problem": problem,
             "mesh": {"nx": [n, n, n], "boundary": ["periodic"] * 3},
-            "hydro": {"gamma": 5.0 / 3.0, "cfl": 0.3, "reconstruction": reconstruction,
-                      "riemann": riemann, "integrator": integrator},
+            "hydro": {"gamma": 5.0 / 3.0, "cfl": 0.3} | hydro,
+            "cooling": cooling,
+            "units": units,
             "time": {"tlim": 1e30, "nlim": cycles + 1, "log_every": 10 ** 9},
             "output": {"dir": tmp, "snapshots": False, "history_dt": 1e30},
         })
@@ -48,6 +65,22 @@ def measure(n, cycles, reconstruction, riemann, integrator):
             "bytes_per_cell": sum(peaks) / n ** 3}
 
 
+def _runs(n, ranks, args, configuration):
+    """``args.repeat`` measurements of one configuration, each in fresh processes."""
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    launch = [mpiexec, "-n", str(ranks)] if ranks > 1 else []
+    runs = []
+    for _ in range(args.repeat):
+        out = subprocess.run(
+            launch + [sys.executable, "-m", "hydro.bench", "--one", str(n), "--cycles",
+                      str(args.cycles), "--configuration", json.dumps(configuration)],
+            capture_output=True, text=True, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    zc = [r["zone_cycles_per_s"] for r in runs]
+    mem = [r["bytes_per_cell"] for r in runs]
+    return statistics.median(zc), min(zc), max(zc), statistics.median(mem)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="hydro bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,39 +92,41 @@ def main(argv=None):
     p.add_argument("--reconstruction", default="plm")
     p.add_argument("--riemann", default="hllc")
     p.add_argument("--integrator", default="vl2")
+    p.add_argument("--compare", action="store_true",
+                   help="measure every configuration of CONFIGURATIONS and print a table")
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
+    p.add_argument("--configuration", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    scheme = (args.reconstruction, args.riemann, args.integrator)
     if args.one is not None:
-        result = measure(args.one, args.cycles, *scheme)
+        result = measure(args.one, args.cycles, *json.loads(args.configuration))
         if result is not None:
             print(json.dumps(result))
         return 0
-    print(f"3D blast, {' + '.join(s.upper() for s in scheme)}, {args.cycles} cycles, "
+    if args.compare:
+        print(f"3D blast in a periodic cube, {args.cycles} cycles, median [min, max] of "
+              f"{args.repeat} runs\n")
+        print("| configuration | cells | ranks | zone-cycles/s | bytes/cell |")
+        print("| --- | --- | --- | --- | --- |")
+        for name, configuration in CONFIGURATIONS.items():
+            for n in args.sizes:
+                for ranks in args.ranks:
+                    median, low, high, mem = _runs(n, ranks, args, configuration)
+                    print(f"| {name} | {n}^3 | {ranks} | {median:.2e} [{low:.2e}, {high:.2e}] "
+                          f"| {mem:.0f} |", flush=True)
+        return 0
+    scheme = {"reconstruction": args.reconstruction, "riemann": args.riemann,
+              "integrator": args.integrator}
+    print(f"3D blast, {' + '.join(s.upper() for s in scheme.values())}, {args.cycles} cycles, "
           f"median [min, max] of {args.repeat} runs")
-    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     for n in args.sizes:
         single = None
         for ranks in args.ranks:
-            launch = [mpiexec, "-n", str(ranks)] if ranks > 1 else []
-            runs = []
-            for _ in range(args.repeat):
-                out = subprocess.run(
-                    launch + [sys.executable, "-m", "hydro.bench", "--one", str(n),
-                              "--cycles", str(args.cycles), "--reconstruction",
-                              args.reconstruction, "--riemann", args.riemann,
-                              "--integrator", args.integrator],
-                    capture_output=True, text=True, check=True)
-                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            zc = [r["zone_cycles_per_s"] for r in runs]
-            mem = [r["bytes_per_cell"] for r in runs]
-            median = statistics.median(zc)
+            median, low, high, mem = _runs(n, ranks, args, ("blast", scheme, {}, {}))
             single = median if ranks == 1 else single
             efficiency = (f"   efficiency {median / (ranks * single):.0%}"
                           if single and ranks > 1 else "")
             print(f"{n:4d}^3 {ranks:3d} rank(s)  zone-cycles/s = {median:.3e} "
-                  f"[{min(zc):.3e}, {max(zc):.3e}]   bytes/cell = {statistics.median(mem):.0f} "
-                  f"[{min(mem):.0f}, {max(mem):.0f}]{efficiency}", flush=True)
+                  f"[{low:.3e}, {high:.3e}]   bytes/cell = {mem:.0f}{efficiency}", flush=True)
     return 0
 
 

@@ -405,3 +405,20 @@ def test_tiny_sod_run_and_restart(tmp_path):
                    "time.tlim=0.02")
     assert result.returncode == 0, result.stdout + result.stderr
     assert gdf.read_restart(str(out / "sod.00002.h5"))[0]["time"] == pytest.approx(0.02)
+
+
+# -- bench ----------------------------------------------------------------------------
+
+def test_bench_compare_prints_a_table(tmp_path):
+    """Every configuration (including scalars + gravity + cooling) runs and gives a
+    positive throughput and memory per cell, as one markdown table."""
+    from hydro.bench import CONFIGURATIONS
+
+    result = hydro(tmp_path, "bench", "--compare", "--sizes", "8", "--repeat", "1",
+                   "--cycles", "2", timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [ln for ln in result.stdout.splitlines() if ln.startswith("| ") and "8^3" in ln]
+    assert [row.split(" | ")[0][2:] for row in rows] == list(CONFIGURATIONS)
+    for row in rows:
+        rate, memory = row.split(" | ")[3].split()[0], row.split(" | ")[4].rstrip(" |")
+        assert float(rate) > 0 and float(memory) > 0, row

@@ -1,0 +1,33 @@
+"""Blast in a softened point-mass potential, with two tracers: the physics benchmark.
+
+The blast of ``problems/blast.py`` with a ``inside`` tracer (1 in the sphere)
+and an ``outside`` tracer (1 elsewhere), and a Plummer-softened point mass at
+the centre; with ``cooling.table: sd93`` it is the configuration of
+``hydro bench --compare`` with scalars, gravity and cooling switched on.
+"""
+
+import numpy as np
+
+from hydro import gravity
+from hydro.problem import Parameter
+from problems import blast
+
+SCALARS = ("inside", "outside")
+
+PARAMETERS = blast.PARAMETERS + [
+    Parameter("G", 1.0, gravity.G_UNIT, "gravitational constant"),
+    Parameter("mass", 0.01, "code_mass", "point mass at the centre"),
+    Parameter("softening", 0.05, "code_length", "Plummer softening length"),
+]
+
+
+def potential(x, y, z, p):
+    return gravity.point_mass(np.sqrt((x - 0.5) ** 2 + (y - 0.5) ** 2 + (z - 0.5) ** 2),
+                              p.G * p.mass, p.softening)
+
+
+def initial_conditions(w, block, mesh, p, gamma):
+    blast.initial_conditions(w, block, mesh, p, gamma)
+    a = block.active
+    w[5][a] = np.where(w[4][a] == p.p_in, 1.0, 0.0)
+    w[6][a] = 1.0 - w[5][a]
