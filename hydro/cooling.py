@@ -62,12 +62,16 @@ def _segment_f(temp, t_k, lam_k, alpha):
 
 @numba.njit(inline="always")
 def _segment(temp, t):
-    """The table segment holding temp (a linear search: tables are short); the end
-    segments continue beyond the table."""
-    k = t.size - 2
-    while k > 0 and temp < t[k]:
-        k -= 1
-    return k
+    """The table segment holding temp: the last k <= n - 2 with t[k] <= temp, or 0
+    (bisection); the end segments continue beyond the table."""
+    lo, hi = 0, t.size - 2
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if temp >= t[mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 @numba.njit(inline="always")
@@ -90,10 +94,13 @@ def _f_of_t(temp, t, lam, alpha, f):
 @numba.njit(inline="always")
 def _t_of_f(value, t, lam, alpha, f):
     """The inverse of F: the temperature where F equals value."""
-    n = t.size
-    k = 0
-    while k < n - 2 and value < f[k + 1]:
-        k += 1
+    k, hi = 0, t.size - 2  # the first k with f[k + 1] <= value (f falls with k)
+    while k < hi:
+        mid = (k + hi) // 2
+        if value < f[mid + 1]:
+            k = mid + 1
+        else:
+            hi = mid
     # solve f[k] + S(T) - S(t_k) = value on segment k
     s = value - f[k] + _segment_f(t[k], t[k], lam[k], alpha[k])
     if alpha[k] == 1.0:

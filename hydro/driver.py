@@ -87,6 +87,7 @@ class Simulation:
         # cumulative amounts since t = 0 that close the budgets of the conserved totals:
         # what sources added or removed, and what left through the domain faces
         self.budget = {name: 0.0 for s in sources for name in s.budget_names}
+        self._pending = {}  # per-cell amounts not yet in the budget
         self.open_faces = [(a, side) for a in range(self.mesh.ndim) for side in (0, 1)
                            if m["boundary"][a][side] != "periodic"]
         if self.open_faces:
@@ -185,6 +186,7 @@ class Simulation:
         """One GDF file, one grid per rank: rank 0 writes the header, the ranks add
         their grids in turn (serial HDF5 needs no rank to hold the whole domain),
         rank 0 renames the finished file."""
+        self._flush_budget()  # the snapshot carries the budget up to its time
         start = wallclock.perf_counter()
         path = self.snapshot_path(self.output_index)
         mesh, system = self.mesh, self.system
@@ -265,18 +267,28 @@ class Simulation:
         return self._integrate((s.u[v], [s.block.active]) for v in range(self.system.nvar))
 
     def _account(self, dt):
-        """Add this cycle's source amounts and the flux through the domain faces (held
-        by the first ghost layer of u, see ``integrator``) to the budget."""
-        s = self.states[0]
-        block = s.block
-        names, fields = [], []
+        """Add this cycle's source amounts to the budget: global numbers at once,
+        per-cell amounts into running per-cell sums that ``_flush_budget`` integrates
+        (an exact sum every cycle would cost more than the cooling itself)."""
+        block = self.states[0].block
         for source in self.sources:
             for name, amount in source.budget(block, dt).items():
                 if np.ndim(amount) == 0:  # a global amount, the same on every rank
                     self.budget[name] += amount
+                elif name in self._pending:
+                    self._pending[name] += amount
                 else:
-                    names.append(name)
-                    fields.append((amount, [block.active]))
+                    self._pending[name] = amount.copy()
+
+    def _flush_budget(self):
+        """Integrate the per-cell running sums and the flux through the domain faces,
+        which the first ghost layer of u has summed since the last flush (see
+        ``integrator``), into the budget; reset both.  Exact sums of per-cell values
+        that do not depend on the decomposition: the same bits on any rank count."""
+        s = self.states[0]
+        block = s.block
+        names = list(self._pending)
+        fields = [(self._pending[name], [block.active]) for name in names]
         faces = [first_ghost_layer(block, axis, side)[1:] for axis, side in self.open_faces
                  if not self.parallel.has_neighbour(axis, side)]
         for v, name in enumerate(self.system.conserved_names if self.open_faces else ()):
@@ -285,8 +297,13 @@ class Simulation:
         if fields:
             for name, amount in zip(names, self._integrate(fields)):
                 self.budget[name] += amount
+        self._pending = {}
+        for axis in range(self.mesh.ndim):
+            for side in (0, 1):
+                s.u[(slice(None),) + first_ghost_layer(block, axis, side)[1:]] = 0.0
 
     def _write_history(self, dt):
+        self._flush_budget()
         totals = np.append(self.totals(), list(self.budget.values()))
         if self.history is not None:
             self.history.write(self.time, dt, self.cycle, totals)

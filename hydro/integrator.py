@@ -8,9 +8,10 @@ per stage, c placing the stage in time (t + c dt) for boundaries and sources.
 
 A stage is: primitives and ghosts -> weights -> flux divergence -> first-order
 flux correction of cells left below the floors (their flags exchanged with
-the neighbouring blocks first) -> unsplit sources.  The first ghost layer of
-u starts each cycle at zero and, weighted like the active cells, ends it
-holding the time-integrated flux through each block face (``outflow``).
+the neighbouring blocks first) -> unsplit sources.  The flux kernel scatters
+into the first ghost layer of u too, and the stage weights (which sum to one)
+act on it like on the active cells, so it adds up the time-integrated flux
+through each block face until the driver reads and clears it (``outflow``).
 
 - vl2: the predictor-corrector of Stone & Gardiner 2009 (New Astron. 14, 139),
   a first-order half step then the full step at the reconstruction's order.
@@ -20,7 +21,6 @@ holding the time-integrated flux through each block face (``outflow``).
 
 import numpy as np
 
-from .boundary import first_ghost_layer
 from .euler import combine
 
 STAGES = {
@@ -48,9 +48,6 @@ class Integrator:
         ``state.u`` with ghosts filled (they gave dt); on exit u is the new state."""
         u, u0, w, block = state.u, state.u0, state.w, state.block
         system = self.system
-        for axis in range(self.ndim):
-            for side in (0, 1):
-                u[first_ghost_layer(block, axis, side)] = 0.0
         np.copyto(u0, u)
         if self.needs_mass_flux and state.mass_flux is None:
             state.mass_flux = np.zeros((3,) + block.shape)
