@@ -63,10 +63,12 @@ def _inside_fraction(mesh, region, axis_index):
         else:
             axes.append(np.zeros((1, 1)))
     x, y, z = axes
-    inside = (z[:, None, None, :, None, None] ** 2 + y[None, :, None, None, :, None] ** 2
-              + x[None, None, :, None, None, :] ** 2) < region.radius ** 2
-    samples = SUBSAMPLES ** mesh.ndim
-    return inside.sum(axis=(3, 4, 5)) / samples
+    xy = y[:, None, :, None] ** 2 + x[None, :, None, :] ** 2  # [j, i, point, point]
+    fraction = np.empty((z.shape[0], y.shape[0], x.shape[0]))
+    for k, zk in enumerate(z):  # a plane at a time: a large sphere has many samples
+        inside = xy[:, :, None, :, :] < region.radius ** 2 - zk[None, None, :, None, None] ** 2
+        fraction[k] = inside.sum(axis=(2, 3, 4)) / inside[0, 0].size
+    return fraction
 
 
 def _covering_cells(mesh, region):

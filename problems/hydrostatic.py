@@ -9,6 +9,7 @@ hydro.gravity: the error falls at second order).
 import numpy as np
 
 from hydro import gravity
+from hydro.boundary import ghost_slice
 from hydro.problem import Parameter
 
 PARAMETERS = [
@@ -51,7 +52,6 @@ def initial_conditions(w, block, mesh, p, gamma):
 
 
 def boundary(w, block, axis, side, t, p, gamma):
-    from hydro.boundary import ghost_slice
     ghost = ghost_slice(block, axis, side)[1:]
     x, y, z = (np.broadcast_to(c, block.shape)[ghost]
                for c in block.coordinates(ghosts=True))
