@@ -75,11 +75,15 @@ def _segment(temp, t):
 
 
 @numba.njit(inline="always")
-def _cell_state(u, k, j, i, gamma, t_to_k):
-    """Density, internal energy per volume and temperature (K) of one cell of u."""
+def _cell_state(u, k, j, i, gamma, t_to_k, eta, ik):
+    """Density, internal energy per volume and temperature (K) of one cell of u; with
+    dual energy (``ik`` >= 0) from the entropy rho K where the thermal part of E is
+    below ``eta`` E, as ``euler.conserved_to_primitive`` does."""
     rho = u[0, k, j, i]
     eint = u[4, k, j, i] - 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2
                                   + u[3, k, j, i] ** 2) / rho
+    if ik >= 0 and eint < eta * u[4, k, j, i]:
+        eint = u[ik, k, j, i] * rho ** (gamma - 1.0) / (gamma - 1.0)
     return rho, eint, (gamma - 1.0) * eint / rho * t_to_k
 
 
@@ -109,13 +113,13 @@ def _t_of_f(value, t, lam, alpha, f):
 
 
 @numba.njit(cache=True)
-def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha):
+def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha, eta, ik):
     """min over active cells above the floor of t_cool = T / (rate rho Lambda(T))."""
     result = np.inf
     for k in range(b[0], b[1]):
         for j in range(b[2], b[3]):
             for i in range(b[4], b[5]):
-                rho, _, temp = _cell_state(u, k, j, i, gamma, t_to_k)
+                rho, _, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
                 if temp > t_floor:
                     s = _segment(temp, t)
                     lam_t = lam[s] * (temp / t[s]) ** alpha[s]
@@ -124,7 +128,8 @@ def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha):
 
 
 @numba.njit(cache=True)
-def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, removed):
+def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, removed,
+         eta, ik):
     """Exact cooling of the active cells of u over dt.
 
     ``t_to_k`` turns p/rho (code units) into kelvin, ``rate`` is C times the
@@ -132,13 +137,14 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, remo
     with rho and dt in code units.  The internal energy removed from each cell
     (code units, per volume) is stored in ``removed``.  A constant volume
     heating rate is then added over dt (operator split), and counted negative
-    in ``removed``.
+    in ``removed``.  With dual energy the entropy rho K follows the internal
+    energy (at fixed density p, and so K, scales with it).
     """
     f_floor = _f_of_t(t_floor, t, lam, alpha, f)
     for k in range(b[0], b[1]):
         for j in range(b[2], b[3]):
             for i in range(b[4], b[5]):
-                rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k)
+                rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
                 lost = 0.0
                 if temp > t_floor:
                     target = _f_of_t(temp, t, lam, alpha, f) + rate * rho * dt
@@ -148,6 +154,8 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, remo
                     u[4, k, j, i] -= lost
                 u[4, k, j, i] += heating * dt
                 removed[k, j, i] = lost - heating * dt
+                if ik >= 0 and eint > 0.0:
+                    u[ik, k, j, i] *= 1.0 - removed[k, j, i] / eint
 
 
 class Cooling(SourceTerm):
@@ -165,7 +173,7 @@ class Cooling(SourceTerm):
     budget_names = ("radiated",)
 
     def __init__(self, table, units, mu, hydrogen_fraction, gamma, temperature_floor,
-                 heating=0.0, metallicity=1.0):
+                 heating=0.0, metallicity=1.0, dual_energy=0.0, entropy_index=-1):
         from unyt import physical_constants
 
         from .units import temperature
@@ -195,12 +203,13 @@ class Cooling(SourceTerm):
                      * (self.t_to_k / units.velocity_cgs() ** 2)
                      * density_cgs * units.cgs["time"])
         self.heating = float(heating)  # code units: energy per volume per time
+        self.eta, self.ik = float(dual_energy), int(entropy_index)  # see euler.Euler
         self.removed = None
 
     def cooling_time(self, u, block):
         """The shortest cooling time T / |dT/dt| of the block's cells (code units)."""
         return min_cooling_time(u, block.bounds, self.gamma, self.t_to_k, self.rate,
-                                self.t_floor, self.t, self.lam, self.alpha)
+                                self.t_floor, self.t, self.lam, self.alpha, self.eta, self.ik)
 
     def budget(self, block, dt):
         return {"radiated": self.removed}
@@ -209,4 +218,5 @@ class Cooling(SourceTerm):
         if self.removed is None or self.removed.shape != u.shape[1:]:
             self.removed = np.zeros(u.shape[1:])
         cool(u, block.bounds, self.gamma, self.t_to_k, self.rate, dt, self.t_floor,
-             self.t, self.lam, self.alpha, self.f, self.heating, self.removed)
+             self.t, self.lam, self.alpha, self.f, self.heating, self.removed, self.eta,
+             self.ik)

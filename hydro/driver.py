@@ -81,7 +81,8 @@ class Simulation:
             self.cooling = Cooling(cfg["cooling"]["table"], self.units, h["mu"],
                                    h["hydrogen_fraction"], h["gamma"],
                                    cfg["cooling"]["temperature_floor"],
-                                   cfg["cooling"]["heating"], cfg["cooling"]["metallicity"])
+                                   cfg["cooling"]["heating"], cfg["cooling"]["metallicity"],
+                                   self.system.eta, self.system.ik)
             sources.append(self.cooling)
         self.sources = sources
         # cumulative amounts since t = 0 that close the budgets of the conserved totals:

@@ -42,3 +42,31 @@ def test_cold_stream_keeps_its_pressure(dual_energy, tmp_path):
     names, rows = history.read(sim.history.path)
     energy = np.array(rows)[:, names.index("energy")]
     np.testing.assert_allclose(energy, energy[0], rtol=1e-13)
+
+
+@pytest.mark.parametrize("dual", [False, True])
+def test_cooling_reads_the_entropy_of_cold_fast_gas(dual):
+    """One cell at 1e4 km/s in pc, Msun, kyr whose entropy says 700 K (below the
+    1e4 K floor) while E - rho v^2 / 2 holds noise of 1e-4 of the kinetic energy,
+    worth ~1e5 K.  With dual energy cooling follows the entropy and removes
+    nothing; without it, it cools the noise."""
+    from hydro.cooling import Cooling
+    from hydro.mesh import Block
+    from hydro.units import UnitSystem
+
+    gamma, ik = 5.0 / 3.0, 5
+    units = UnitSystem("pc", "Msun", "kyr")
+    cooling = Cooling("sd93", units, 0.6, 0.7, gamma, 1e4, dual_energy=1e-3 if dual else 0.0,
+                      entropy_index=ik if dual else -1)
+    u = np.zeros((6, 1, 1, 1))
+    rho, v, entropy = 1.0, 10.0, 700.0 / cooling.t_to_k  # K = p / rho^gamma = T / t_to_k
+    u[0], u[1] = rho, rho * v
+    u[4] = 0.5 * rho * v * v * (1.0 + 1e-4)
+    u[ik] = rho * entropy
+    before = u.copy()
+    cell = Block((0, 0, 0), (1, 1, 1), (0, 0, 0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+    cooling.apply(None, u, cell, 0.0, 1.0, None)
+    if dual:
+        assert np.array_equal(u, before) and cooling.removed[0, 0, 0] == 0.0
+    else:
+        assert cooling.removed[0, 0, 0] > 0.0
