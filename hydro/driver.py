@@ -342,7 +342,8 @@ class Simulation:
                  f"{' x '.join(map(str, self.mesh.nx[:self.mesh.ndim]))} cells, "
                  f"{self.cfg['hydro']['reconstruction']} + {self.cfg['hydro']['riemann']} + "
                  f"{self.cfg['hydro']['integrator']}, t = {self.time:.6e} -> {tlim:.6e}, "
-                 f"{self.parallel.size} rank(s) as {' x '.join(map(str, self.parallel.dims))}")
+                 f"{self.parallel.size} rank(s) as {' x '.join(map(str, self.parallel.dims))}, "
+                 f"{self.parallel.threads} thread(s) each")
         if not restarted:
             self._write_history(0.0)
             if out["snapshots"]:

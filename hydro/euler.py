@@ -11,13 +11,19 @@ Conserved ``u[var]``: rho, rho vx, rho vy, rho vz, E, rho s_1 .. rho s_n.
 Primitive ``w[var]``: rho, vx, vy, vz, p, s_1 .. s_n.
 
 The update is unsplit and dimension-agnostic: for each active axis one
-kernel visits every face, reconstructs both sides (``reconstruct``), solves
-the Riemann problem (``riemann``) in local scalars, and scatters the flux
-difference straight into ``u``; no flux arrays are stored.  A scalar's flux
-is the mass flux times the upwind concentration (e.g. Athena++, Stone et al.
-2020, ApJS 249, 4, sec. 3.3).
+kernel walks the faces along pencils, reconstructs each cell once
+(``reconstruct``, the high edge carried to the next face), solves the
+Riemann problem (``riemann``) in local scalars, and scatters the flux
+difference straight into ``u``; no flux arrays are stored.  The kernel is
+compiled for the run's reconstruction and solver only (``flux_kernel``).  A
+scalar's flux is the mass flux times the upwind concentration (e.g.
+Athena++, Stone et al. 2020, ApJS 249, 4, sec. 3.3).
+
+Every loop over cells is a numba ``prange`` over rows or pencils: each cell's
+arithmetic is the same on any number of threads, so are the bits.
 """
 
+import functools
 import math
 
 import numba
@@ -34,7 +40,15 @@ PRIMITIVE_UNITS = ("code_mass/code_length**3", "code_length/code_time",
                    "code_mass/(code_length*code_time**2)")
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always")
+def _row(row, k0, j0, nj):
+    """(k, j) of a row of cells along x, counted from (k0, j0) with nj rows per plane.
+    Threads take whole rows (``numba.prange``); every cell's arithmetic is its
+    own, so the bits do not depend on the number of threads."""
+    return k0 + row // nj, j0 + row % nj
+
+
+@numba.njit(cache=True, parallel=True)
 def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
     """w = W(u) on the active cells; density and pressure below the floors are raised
     (and u made consistent).
@@ -50,133 +64,139 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
     npres = 0
     ndual = 0
     nscalar = u.shape[0] - NHYDRO
-    for k in range(b[0], b[1]):
-        for j in range(b[2], b[3]):
-            for i in range(b[4], b[5]):
-                rho = u[0, k, j, i]
-                if rho < dfloor:
-                    rho = dfloor
-                    u[0, k, j, i] = rho
-                    nrho += 1
-                inv = 1.0 / rho
-                vx = u[1, k, j, i] * inv
-                vy = u[2, k, j, i] * inv
-                vz = u[3, k, j, i] * inv
-                ke = 0.5 * rho * (vx * vx + vy * vy + vz * vz)
-                p = (gamma - 1.0) * (u[4, k, j, i] - ke)
+    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = _row(row, b[0], b[2], b[3] - b[2])
+        for i in range(b[4], b[5]):
+            rho = u[0, k, j, i]
+            if rho < dfloor:
+                rho = dfloor
+                u[0, k, j, i] = rho
+                nrho += 1
+            inv = 1.0 / rho
+            vx = u[1, k, j, i] * inv
+            vy = u[2, k, j, i] * inv
+            vz = u[3, k, j, i] * inv
+            ke = 0.5 * rho * (vx * vx + vy * vy + vz * vz)
+            p = (gamma - 1.0) * (u[4, k, j, i] - ke)
+            if ik >= 0:
+                if u[4, k, j, i] - ke < eta * u[4, k, j, i]:
+                    p = u[ik, k, j, i] * rho ** (gamma - 1.0)
+                    ndual += 1
+                else:
+                    u[ik, k, j, i] = p * rho ** (1.0 - gamma)
+            if p < pfloor:
+                p = pfloor
+                u[4, k, j, i] = p / (gamma - 1.0) + ke
                 if ik >= 0:
-                    if u[4, k, j, i] - ke < eta * u[4, k, j, i]:
-                        p = u[ik, k, j, i] * rho ** (gamma - 1.0)
-                        ndual += 1
-                    else:
-                        u[ik, k, j, i] = p * rho ** (1.0 - gamma)
-                if p < pfloor:
-                    p = pfloor
-                    u[4, k, j, i] = p / (gamma - 1.0) + ke
-                    if ik >= 0:
-                        u[ik, k, j, i] = p * rho ** (1.0 - gamma)
-                    npres += 1
-                w[0, k, j, i] = rho
-                w[1, k, j, i] = vx
-                w[2, k, j, i] = vy
-                w[3, k, j, i] = vz
-                w[4, k, j, i] = p
-                for s in range(NHYDRO, NHYDRO + nscalar):
-                    w[s, k, j, i] = u[s, k, j, i] * inv
+                    u[ik, k, j, i] = p * rho ** (1.0 - gamma)
+                npres += 1
+            w[0, k, j, i] = rho
+            w[1, k, j, i] = vx
+            w[2, k, j, i] = vy
+            w[3, k, j, i] = vz
+            w[4, k, j, i] = p
+            for s in range(NHYDRO, NHYDRO + nscalar):
+                w[s, k, j, i] = u[s, k, j, i] * inv
     return nrho, npres, ndual
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def primitive_to_conserved(w, u, b, gamma, ik):
     """u = U(w) on the active cells (rho K from the pressure when ``ik`` >= 0)."""
     nscalar = u.shape[0] - NHYDRO
-    for k in range(b[0], b[1]):
-        for j in range(b[2], b[3]):
-            for i in range(b[4], b[5]):
-                rho = w[0, k, j, i]
-                vx = w[1, k, j, i]
-                vy = w[2, k, j, i]
-                vz = w[3, k, j, i]
-                u[0, k, j, i] = rho
-                u[1, k, j, i] = rho * vx
-                u[2, k, j, i] = rho * vy
-                u[3, k, j, i] = rho * vz
-                u[4, k, j, i] = (w[4, k, j, i] / (gamma - 1.0)
-                                 + 0.5 * rho * (vx * vx + vy * vy + vz * vz))
-                for s in range(NHYDRO, NHYDRO + nscalar):
-                    u[s, k, j, i] = rho * w[s, k, j, i]
-                if ik >= 0:
-                    u[ik, k, j, i] = w[4, k, j, i] * rho ** (1.0 - gamma)
+    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = _row(row, b[0], b[2], b[3] - b[2])
+        for i in range(b[4], b[5]):
+            rho = w[0, k, j, i]
+            vx = w[1, k, j, i]
+            vy = w[2, k, j, i]
+            vz = w[3, k, j, i]
+            u[0, k, j, i] = rho
+            u[1, k, j, i] = rho * vx
+            u[2, k, j, i] = rho * vy
+            u[3, k, j, i] = rho * vz
+            u[4, k, j, i] = (w[4, k, j, i] / (gamma - 1.0)
+                             + 0.5 * rho * (vx * vx + vy * vy + vz * vz))
+            for s in range(NHYDRO, NHYDRO + nscalar):
+                u[s, k, j, i] = rho * w[s, k, j, i]
+            if ik >= 0:
+                u[ik, k, j, i] = w[4, k, j, i] * rho ** (1.0 - gamma)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def min_crossing_time(w, b, gamma, dx, ndim):
     """min over active cells and axes of dx_a / (|v_a| + c_s): the CFL time step for cfl = 1."""
     dt = np.inf
-    for k in range(b[0], b[1]):
-        for j in range(b[2], b[3]):
-            for i in range(b[4], b[5]):
-                cs = math.sqrt(gamma * w[4, k, j, i] / w[0, k, j, i])
-                for a in range(ndim):
-                    dt_cell = dx[a] / (abs(w[1 + a, k, j, i]) + cs)
-                    if not dt_cell > 0.0:  # NaN or inf in the state: let the driver stop
-                        return np.nan
+    bad = 0
+    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = _row(row, b[0], b[2], b[3] - b[2])
+        for i in range(b[4], b[5]):
+            cs = math.sqrt(gamma * w[4, k, j, i] / w[0, k, j, i])
+            for a in range(ndim):
+                dt_cell = dx[a] / (abs(w[1 + a, k, j, i]) + cs)
+                if dt_cell > 0.0:
                     dt = min(dt, dt_cell)
-    return dt
+                else:
+                    bad += 1
+    return np.nan if bad else dt  # NaN or inf in the state: let the driver stop
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def combine(u, u0, b, g0, g1):
     """u = g0 u0 + g1 u on the active cells and the first ghost layer of each active
     axis (where the flux kernel accumulates the flux through the block's faces)."""
     gk, gj, gi = min(b[0], 1), min(b[2], 1), min(b[4], 1)  # inactive axes have no ghosts
-    for v in range(u.shape[0]):
-        for k in range(b[0] - gk, b[1] + gk):
-            for j in range(b[2] - gj, b[3] + gj):
-                for i in range(b[4] - gi, b[5] + gi):
-                    u[v, k, j, i] = g0 * u0[v, k, j, i] + g1 * u[v, k, j, i]
+    nj = b[3] - b[2] + 2 * gj
+    for row in numba.prange((b[1] - b[0] + 2 * gk) * nj):
+        k, j = _row(row, b[0] - gk, b[2] - gj, nj)
+        for v in range(u.shape[0]):
+            for i in range(b[4] - gi, b[5] + gi):
+                u[v, k, j, i] = g0 * u0[v, k, j, i] + g1 * u[v, k, j, i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags):
     """flags = 1 on active cells whose density or pressure is below its floor (or NaN),
     0 elsewhere; returns their number.  (With dual energy, a cell whose pressure
     will come from K is judged by that pressure.)"""
     flags[:] = 0
     count = 0
-    for k in range(b[0], b[1]):
-        for j in range(b[2], b[3]):
-            for i in range(b[4], b[5]):
-                rho = u[0, k, j, i]
-                ke = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2 + u[3, k, j, i] ** 2) / rho
-                p = (gamma - 1.0) * (u[4, k, j, i] - ke)
-                if ik >= 0 and u[4, k, j, i] - ke < eta * u[4, k, j, i]:
-                    p = u[ik, k, j, i] * abs(rho) ** (gamma - 1.0)
-                if not (rho >= dfloor and p >= pfloor):
-                    flags[k, j, i] = 1
-                    count += 1
+    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = _row(row, b[0], b[2], b[3] - b[2])
+        for i in range(b[4], b[5]):
+            rho = u[0, k, j, i]
+            ke = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2 + u[3, k, j, i] ** 2) / rho
+            p = (gamma - 1.0) * (u[4, k, j, i] - ke)
+            if ik >= 0 and u[4, k, j, i] - ke < eta * u[4, k, j, i]:
+                p = u[ik, k, j, i] * abs(rho) ** (gamma - 1.0)
+            if not (rho >= dfloor and p >= pfloor):
+                flags[k, j, i] = 1
+                count += 1
     return count
 
 
+@numba.njit(inline="always")
+def _carry(carry, v, slot, edges):
+    """The left and right states at a face from the carried high edge of the cell
+    below and the edges of the cell above, whose high edge is carried on."""
+    left = carry[v, slot]
+    carry[v, slot] = edges[1]
+    return left, edges[0]
+
+
 @numba.njit(cache=True)
-def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, method, limiter, solver,
-                        mass_flux, flags):
-    """u_c += dt (A F)_{c-1/2} / V_c - dt (A F)_{c+1/2} / V_c along ``axis`` for every
-    active cell c (``left``/``right``: face area over the volume of the cell on
-    each side, indexed by the cell above the face).
+def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, tile,
+             method, limiter, solver):
+    """The faces of one tile of ``add_flux_divergence``: whole pencils along
+    ``axis`` at one value of the outer index (k for the y sweep, j otherwise),
+    and one of ``ichunks`` parts of the i range for the y and z sweeps.
 
-    Faces on the low side of the active cells and the one past the last are
-    visited; fluxes are also scattered into the first ghost layer of u, where
-    they add up to the flux through the block's faces (ghosts of u are
-    otherwise unused).  If ``mass_flux`` is not empty it receives dt F_rho at
-    every face (for gravity's energy source).
-
-    If ``flags`` is not empty this is the first-order flux correction pass
-    (Lemoine 2016, J. Comput. Phys. 326, 1; as in AthenaK): only faces of
-    flagged cells are visited, and their high-order flux, recomputed bit for
-    bit, is replaced by the HLLE flux of the cell-centred states.
+    Faces are visited in order along each pencil, so each cell's state is
+    reconstructed once (its high edge carried to the next face) and every cell
+    receives its two face fluxes in the same order for any tiling.  ``method``,
+    ``limiter`` and ``solver`` are compile-time constants here (the caller's).
     """
-    nscalar = w.shape[0] - NHYDRO
+    nvar = w.shape[0]
     correcting = flags.size > 0
     store = mass_flux.size > 0
     dk = 1 if axis == 2 else 0
@@ -185,57 +205,109 @@ def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, method, limiter, 
     ivn = 1 + axis
     ivt1 = 1 + (axis + 1) % 3
     ivt2 = 1 + (axis + 2) % 3
-    for k in range(b[0], b[1] + dk):
-        for j in range(b[2], b[3] + dj):
-            for i in range(b[4], b[5] + di):
-                kl, jl, il = k - dk, j - dj, i - di
-                if correcting and flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
+    o = (b[0] if axis == 1 else b[2]) + tile // ichunks
+    m0, m1 = (b[2], b[3] + dj) if axis == 1 else (b[0], b[1] + dk)
+    ni = b[5] + di - b[4]
+    ia = b[4] + (tile % ichunks) * ni // ichunks
+    ib = b[4] + (tile % ichunks + 1) * ni // ichunks
+    carry = np.empty((nvar, ib - ia))  # high edges of the cells below the faces
+    for m in range(m0, m1):
+        k, j = (o, m) if axis == 1 else (m, o)
+        for i in range(ia, ib):
+            kl, jl, il = k - dk, j - dj, i - di
+            slot = 0 if axis == 0 else i - ia
+            if correcting:
+                if flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
                     continue
-                rl, rr = reconstruct.face_states(w, 0, k, j, i, dk, dj, di, method, limiter)
-                vnl, vnr = reconstruct.face_states(w, ivn, k, j, i, dk, dj, di, method, limiter)
-                t1l, t1r = reconstruct.face_states(w, ivt1, k, j, i, dk, dj, di, method, limiter)
-                t2l, t2r = reconstruct.face_states(w, ivt2, k, j, i, dk, dj, di, method, limiter)
-                pl, pr = reconstruct.face_states(w, 4, k, j, i, dk, dj, di, method, limiter)
-                if min(rl, rr, pl, pr) <= 0.0:
-                    # unphysical high-order states (near vacuum): this face at first order
-                    rl, rr = w[0, kl, jl, il], w[0, k, j, i]
-                    vnl, vnr = w[ivn, kl, jl, il], w[ivn, k, j, i]
-                    t1l, t1r = w[ivt1, kl, jl, il], w[ivt1, k, j, i]
-                    t2l, t2r = w[ivt2, kl, jl, il], w[ivt2, k, j, i]
-                    pl, pr = w[4, kl, jl, il], w[4, k, j, i]
-                f0, f1, f2, f3, f4 = riemann.flux(solver, rl, vnl, t1l, t2l, pl,
-                                                  rr, vnr, t1r, t2r, pr, gamma)
-                high = f0  # the high-order mass flux, which carries the scalars
-                mass = f0
-                if correcting:  # add (first-order - high-order) flux
-                    g0, g1, g2, g3, g4 = riemann.hlle_call(
-                        w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il],
-                        w[ivt2, kl, jl, il], w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i],
-                        w[ivt1, k, j, i], w[ivt2, k, j, i], w[4, k, j, i], gamma)
-                    f0, f1, f2, f3, f4 = g0 - f0, g1 - f1, g2 - f2, g3 - f3, g4 - f4
-                    mass = g0
-                if store:
-                    mass_flux[k, j, i] = dt * mass
-                pos = i if axis == 0 else (j if axis == 1 else k)
-                cr = dt * right[pos]
-                cl = dt * left[pos]
-                u[0, k, j, i] += cr * f0
-                u[ivn, k, j, i] += cr * f1
-                u[ivt1, k, j, i] += cr * f2
-                u[ivt2, k, j, i] += cr * f3
-                u[4, k, j, i] += cr * f4
-                u[0, kl, jl, il] -= cl * f0
-                u[ivn, kl, jl, il] -= cl * f1
-                u[ivt1, kl, jl, il] -= cl * f2
-                u[ivt2, kl, jl, il] -= cl * f3
-                u[4, kl, jl, il] -= cl * f4
-                for s in range(NHYDRO, NHYDRO + nscalar):
-                    sl, sr = reconstruct.face_states(w, s, k, j, i, dk, dj, di, method, limiter)
-                    fs = high * (sl if high >= 0.0 else sr)
-                    if correcting:
-                        fs = mass * (w[s, kl, jl, il] if mass >= 0.0 else w[s, k, j, i]) - fs
-                    u[s, k, j, i] += cr * fs
-                    u[s, kl, jl, il] -= cl * fs
+            if correcting or (i == ia if axis == 0 else m == m0):
+                for v in range(nvar):
+                    carry[v, slot] = reconstruct.cell_edges(w, v, kl, jl, il, dk, dj, di,
+                                                            method, limiter)[1]
+            rl, rr = _carry(carry, 0, slot, reconstruct.cell_edges(
+                w, 0, k, j, i, dk, dj, di, method, limiter))
+            vnl, vnr = _carry(carry, ivn, slot, reconstruct.cell_edges(
+                w, ivn, k, j, i, dk, dj, di, method, limiter))
+            t1l, t1r = _carry(carry, ivt1, slot, reconstruct.cell_edges(
+                w, ivt1, k, j, i, dk, dj, di, method, limiter))
+            t2l, t2r = _carry(carry, ivt2, slot, reconstruct.cell_edges(
+                w, ivt2, k, j, i, dk, dj, di, method, limiter))
+            pl, pr = _carry(carry, 4, slot, reconstruct.cell_edges(
+                w, 4, k, j, i, dk, dj, di, method, limiter))
+            if min(rl, rr, pl, pr) <= 0.0:
+                # unphysical high-order states (near vacuum): this face at first order
+                rl, rr = w[0, kl, jl, il], w[0, k, j, i]
+                vnl, vnr = w[ivn, kl, jl, il], w[ivn, k, j, i]
+                t1l, t1r = w[ivt1, kl, jl, il], w[ivt1, k, j, i]
+                t2l, t2r = w[ivt2, kl, jl, il], w[ivt2, k, j, i]
+                pl, pr = w[4, kl, jl, il], w[4, k, j, i]
+            f0, f1, f2, f3, f4 = riemann.flux(solver, rl, vnl, t1l, t2l, pl,
+                                              rr, vnr, t1r, t2r, pr, gamma)
+            high = f0  # the high-order mass flux, which carries the scalars
+            mass = f0
+            if correcting:  # add (first-order - high-order) flux
+                g0, g1, g2, g3, g4 = riemann.hlle_call(
+                    w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il],
+                    w[ivt2, kl, jl, il], w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i],
+                    w[ivt1, k, j, i], w[ivt2, k, j, i], w[4, k, j, i], gamma)
+                f0, f1, f2, f3, f4 = g0 - f0, g1 - f1, g2 - f2, g3 - f3, g4 - f4
+                mass = g0
+            if store:
+                mass_flux[k, j, i] = dt * mass
+            pos = i if axis == 0 else (j if axis == 1 else k)
+            cr = dt * right[pos]
+            cl = dt * left[pos]
+            u[0, k, j, i] += cr * f0
+            u[ivn, k, j, i] += cr * f1
+            u[ivt1, k, j, i] += cr * f2
+            u[ivt2, k, j, i] += cr * f3
+            u[4, k, j, i] += cr * f4
+            u[0, kl, jl, il] -= cl * f0
+            u[ivn, kl, jl, il] -= cl * f1
+            u[ivt1, kl, jl, il] -= cl * f2
+            u[ivt2, kl, jl, il] -= cl * f3
+            u[4, kl, jl, il] -= cl * f4
+            for s in range(NHYDRO, nvar):
+                sl, sr = _carry(carry, s, slot, reconstruct.cell_edges(
+                    w, s, k, j, i, dk, dj, di, method, limiter))
+                fs = high * (sl if high >= 0.0 else sr)
+                if correcting:
+                    fs = mass * (w[s, kl, jl, il] if mass >= 0.0 else w[s, k, j, i]) - fs
+                u[s, k, j, i] += cr * fs
+                u[s, kl, jl, il] -= cl * fs
+
+
+@functools.cache
+def flux_kernel(method, limiter, solver):
+    """``add_flux_divergence`` for one reconstruction, limiter and Riemann solver
+    (integer codes): a run compiles only the code it uses."""
+
+    @numba.njit(cache=True, parallel=True)
+    def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks):
+        """u_c += dt (A F)_{c-1/2} / V_c - dt (A F)_{c+1/2} / V_c along ``axis`` for every
+        active cell c (``left``/``right``: face area over the volume of the cell on
+        each side, indexed by the cell above the face).
+
+        Faces on the low side of the active cells and the one past the last are
+        visited; fluxes are also scattered into the first ghost layer of u, where
+        they add up to the flux through the block's faces (ghosts of u are
+        otherwise unused).  If ``mass_flux`` is not empty it receives dt F_rho at
+        every face (for gravity's energy source).
+
+        Threads take tiles of whole pencils (``_pencils``), so the bits do not
+        depend on the number of threads.
+
+        If ``flags`` is not empty this is the first-order flux correction pass
+        (Lemoine 2016, J. Comput. Phys. 326, 1; as in AthenaK): only faces of
+        flagged cells are visited, and their high-order flux, recomputed bit for
+        bit, is replaced by the HLLE flux of the cell-centred states.
+        """
+        outer = b[1] - b[0] if axis == 1 else b[3] - b[2]
+        for tile in numba.prange(outer * ichunks):
+            # (the parallel loop's index is unsigned when lowered: one type, one compile)
+            _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
+                     np.int64(tile), method, limiter, solver)
+
+    return add_flux_divergence
 
 
 @numba.njit(cache=True)
@@ -247,6 +319,17 @@ def add_geometric_source(w, u, b, dt, left, right):
         for j in range(b[2], b[3]):
             for i in range(b[4], b[5]):
                 u[1, k, j, i] += dt * w[4, k, j, i] * (left[i + 1] - right[i])
+
+
+def _chunks(block, axis):
+    """Parts to cut the i range into for the flux kernel's threads: none for the x
+    sweep (its pencils run along i), and for the y and z sweeps enough to give
+    every thread work when the outer index has few values (k in 2D)."""
+    threads = numba.get_num_threads()
+    outer = block.nx[2] if axis == 1 else block.nx[1]
+    if axis == 0 or outer >= 2 * threads:
+        return 1
+    return min(block.nx[0], -(-2 * threads // outer))
 
 
 _NO_FLUX = np.empty((0, 0, 0))
@@ -321,9 +404,10 @@ class Euler:
         method = reconstruct.PCM if first_order else self.method
         for axis in range(ndim):
             left, right = block.face_factors(axis)
-            add_flux_divergence(w, u, block.bounds, axis, dt, left, right, self.gamma, method,
-                                self.limiter, self.solver,
-                                _NO_FLUX if mass_flux is None else mass_flux[axis], flags)
+            kernel = flux_kernel(method, self.limiter, self.solver)
+            kernel(w, u, block.bounds, axis, dt, left, right, self.gamma,
+                   _NO_FLUX if mass_flux is None else mass_flux[axis], flags,
+                   _chunks(block, axis))
 
     def flag_unphysical(self, u, block, flags):
         """Mark the active cells a stage left below the density or pressure floor."""

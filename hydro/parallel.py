@@ -5,6 +5,12 @@ number of ranks.
 Without ``mpiexec`` this is the one-rank case of the same code: the process
 grid is 1 x 1 x 1 and a periodic face exchanges with the block itself.
 
+Threads inside a rank: the kernels are numba ``prange`` loops whose threads
+take whole rows or pencils of cells, so the bits do not depend on the number
+of threads either.  A rank uses ``NUMBA_NUM_THREADS`` threads if that is set,
+and one otherwise (``mpiexec -n <cores>`` then fills a node without
+oversubscribing it; numba's own default would be every core for every rank).
+
 Determinism: ghost exchange copies values, the time step is a minimum, and
 the history totals are exactly rounded sums (Shewchuk 1997, Discrete Comput.
 Geom. 18, 305: each rank keeps the sum of its cells as non-overlapping
@@ -13,6 +19,7 @@ total), so every result is the same bits for any decomposition.
 """
 
 import math
+import os
 import time as wallclock
 
 import numba
@@ -93,6 +100,9 @@ class Parallel:
     def __init__(self, mesh, ranks=None, periodic=(False, False, False),
                  comm=MPI.COMM_WORLD):
         self.comm = comm
+        if "NUMBA_NUM_THREADS" not in os.environ:
+            numba.set_num_threads(1)
+        self.threads = numba.get_num_threads()
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.dims = process_grid(self.size, mesh.nx, mesh.ng, mesh.ndim, ranks)

@@ -1,11 +1,12 @@
 """Reconstruction of primitive variables to the two sides of a cell face.
 
-``face_states`` returns the left and right values of one primitive variable
-at the face between cells ``c - 1`` and ``c`` along one axis, reading the
-stencil straight from the 4D array ``w[var, k, j, i]`` with index offsets
-``(dk, dj, di)``.  One function serves every axis and dimensionality.
+``cell_edges`` returns the values of one primitive variable at the two faces
+of a cell along one axis, reading the stencil straight from the 4D array
+``w[var, k, j, i]`` with index offsets ``(dk, dj, di)``.  One function serves
+every axis and dimensionality.
 
-Methods (chosen at run time by an integer code, see ``CODES``):
+Methods (chosen at run time by an integer code, see ``CODES``; the flux
+kernel is compiled for one at a time):
 - PCM: piecewise constant, first order (Godunov 1959).
 - PLM: piecewise linear with a slope limiter (van Leer 1979): minmod, van Leer
   (harmonic), or monotonised central (MC, van Leer 1977), except where the
@@ -27,6 +28,8 @@ extremum tests read the second differences of the neighbours.
 """
 
 import numba
+from numba import errors, types
+from numba.extending import overload
 
 PCM, PLM, PPM = 0, 1, 2
 CODES = {"pcm": PCM, "plm": PLM, "ppm": PPM}
@@ -141,34 +144,42 @@ def _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap):
     return am, ap
 
 
-@numba.njit(cache=True)  # a call, not inlined: six inlined copies tripled compile time
-def _ppm_states(w, v, k, j, i, dk, dj, di):
-    qm3 = w[v, k - 3 * dk, j - 3 * dj, i - 3 * di]
+def cell_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+    """Values of variable v at the low and high faces of cell (k, j, i) along the
+    axis of the index offsets (dk, dj, di).
+
+    The left state at a face is the high edge of the cell below it, the right
+    state the low edge of the cell above it; the flux kernel carries each
+    cell's high edge on to the next face, so every cell is reconstructed once.
+    ``method`` must be a compile-time constant in numba code: only its code is
+    compiled into the caller.
+    """
+
+
+def _pcm_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+    return w[v, k, j, i], w[v, k, j, i]
+
+
+def _plm_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+    q0 = w[v, k, j, i]
+    slope = plm_slope(w[v, k - 2 * dk, j - 2 * dj, i - 2 * di], w[v, k - dk, j - dj, i - di],
+                      q0, w[v, k + dk, j + dj, i + di], w[v, k + 2 * dk, j + 2 * dj, i + 2 * di],
+                      limiter)
+    return q0 - 0.5 * slope, q0 + 0.5 * slope
+
+
+def _ppm_edges(w, v, k, j, i, dk, dj, di, method, limiter):
     qm2 = w[v, k - 2 * dk, j - 2 * dj, i - 2 * di]
     qm1 = w[v, k - dk, j - dj, i - di]
     q0 = w[v, k, j, i]
     qp1 = w[v, k + dk, j + dj, i + di]
     qp2 = w[v, k + 2 * dk, j + 2 * dj, i + 2 * di]
-    a_m32 = _ppm_face(qm3, qm2, qm1, q0)  # face c-3/2
-    a_m12 = _ppm_face(qm2, qm1, q0, qp1)  # face c-1/2 (this face)
-    a_p12 = _ppm_face(qm1, q0, qp1, qp2)  # face c+1/2
-    _, left = _ppm_cell(qm3, qm2, qm1, q0, qp1, a_m32, a_m12)
-    right, _ = _ppm_cell(qm2, qm1, q0, qp1, qp2, a_m12, a_p12)
-    return left, right
+    return _ppm_cell(qm2, qm1, q0, qp1, qp2,
+                     _ppm_face(qm2, qm1, q0, qp1), _ppm_face(qm1, q0, qp1, qp2))
 
 
-@numba.njit(inline="always")
-def face_states(w, v, k, j, i, dk, dj, di, method, limiter):
-    """Left and right states of variable v at the face on the low side of cell (k, j, i)."""
-    if method == PPM:
-        return _ppm_states(w, v, k, j, i, dk, dj, di)
-    qm1 = w[v, k - dk, j - dj, i - di]
-    q0 = w[v, k, j, i]
-    if method == PCM:
-        return qm1, q0
-    qm2 = w[v, k - 2 * dk, j - 2 * dj, i - 2 * di]
-    qm3 = w[v, k - 3 * dk, j - 3 * dj, i - 3 * di]
-    qp1 = w[v, k + dk, j + dj, i + di]
-    qp2 = w[v, k + 2 * dk, j + 2 * dj, i + 2 * di]
-    return (qm1 + 0.5 * plm_slope(qm3, qm2, qm1, q0, qp1, limiter),
-            q0 - 0.5 * plm_slope(qm2, qm1, q0, qp1, qp2, limiter))
+@overload(cell_edges, prefer_literal=True, jit_options={"forceinline": True})
+def _cell_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+    if not isinstance(method, types.IntegerLiteral):
+        raise errors.TypingError("cell_edges: the method must be a compile-time constant")
+    return {PCM: _pcm_edges, PLM: _plm_edges, PPM: _ppm_edges}[method.literal_value]

@@ -6,9 +6,9 @@ transverse components, and returns the five fluxes
 
     (rho vn,  rho vn^2 + p,  rho vn vt1,  rho vn vt2,  (E + p) vn).
 
-They are numba functions inlined into the flux kernel, so a face costs no
-call.  Solvers are chosen at run time by an integer code (``CODES``) so that
-one compiled kernel serves every choice.
+They are numba functions compiled into the flux kernel, so a face costs no
+call.  A run names its solver by an integer code (``CODES``), and ``flux``
+compiles only that solver into the kernel (``euler.flux_kernel``).
 
 References
 ----------
@@ -21,6 +21,8 @@ Einfeldt 1988, SIAM J. Numer. Anal. 25, 294 (HLLE wave speeds).
 import math
 
 import numba
+from numba import errors, types
+from numba.extending import overload
 import numpy as np
 
 LLF, HLLE, HLLC, EXACT = 0, 1, 2, 3
@@ -244,16 +246,18 @@ def exact(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     return _physical_flux(r, vn, vt1r, vt2r, p, gamma)
 
 
-@numba.njit(inline="always")
 def flux(code, rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
-    """Dispatch to the solver named by ``code`` (see ``CODES``)."""
-    if code == HLLC:
-        return hllc(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma)
-    if code == HLLE:
-        return hlle(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma)
-    if code == EXACT:
-        return exact(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma)
-    return llf(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma)
+    """The flux of the solver named by ``code`` (see ``CODES``), which must be a
+    compile-time constant in numba code: only that solver is compiled into the caller."""
+
+
+@overload(flux, prefer_literal=True, jit_options={"forceinline": True})
+def _flux(code, rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
+    if not isinstance(code, types.IntegerLiteral):
+        raise errors.TypingError("riemann.flux: the solver must be a compile-time constant")
+    solver = {LLF: llf, HLLE: hlle, HLLC: hllc, EXACT: exact}[code.literal_value]
+    return lambda code, rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma: solver(
+        rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma)
 
 
 @numba.njit(cache=True)
