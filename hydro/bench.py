@@ -8,15 +8,18 @@ ranks) so that the peak memory belongs to that size alone; the median, min
 and max over ``--repeat`` runs are reported, and for several ranks the
 parallel efficiency against one rank.
 
-    hydro bench [--sizes 64 128] [--ranks 1 2] [--cycles 20] [--repeat 3]
-                [--reconstruction plm] [--riemann hllc] [--integrator vl2]
-    hydro bench --compare [--sizes ...] [--ranks ...]   # the table of CONFIGURATIONS
+    hydro bench [--sizes 64 128] [--ranks 1 2] [--threads 1 2] [--cycles 20]
+                [--repeat 3] [--reconstruction plm] [--riemann hllc] [--integrator vl2]
+    hydro bench --compare [--sizes ...] [--ranks ...] [--threads ...]   # CONFIGURATIONS
+
+``--threads`` sets ``NUMBA_NUM_THREADS`` for each rank (one by default).
 
 ``--compare`` measures every configuration in ``CONFIGURATIONS`` at every size
 and rank count and prints one table (for the README's performance section).
 """
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -65,16 +68,17 @@ def measure(n, cycles, problem, hydro, cooling, units):
             "bytes_per_cell": sum(peaks) / n ** 3}
 
 
-def _runs(n, ranks, args, configuration):
+def _runs(n, ranks, threads, args, configuration):
     """``args.repeat`` measurements of one configuration, each in fresh processes."""
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     launch = [mpiexec, "-n", str(ranks)] if ranks > 1 else []
+    env = os.environ | {"NUMBA_NUM_THREADS": str(threads)}
     runs = []
     for _ in range(args.repeat):
         out = subprocess.run(
             launch + [sys.executable, "-m", "hydro.bench", "--one", str(n), "--cycles",
                       str(args.cycles), "--configuration", json.dumps(configuration)],
-            capture_output=True, text=True, check=True)
+            capture_output=True, text=True, check=True, env=env)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     zc = [r["zone_cycles_per_s"] for r in runs]
     mem = [r["bytes_per_cell"] for r in runs]
@@ -87,6 +91,8 @@ def main(argv=None):
     p.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     p.add_argument("--ranks", type=int, nargs="+", default=[1],
                    help="MPI ranks per measurement (several: strong scaling)")
+    p.add_argument("--threads", type=int, nargs="+", default=[1],
+                   help="threads per rank (several: thread scaling)")
     p.add_argument("--cycles", type=int, default=20)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--reconstruction", default="plm")
@@ -105,14 +111,14 @@ def main(argv=None):
     if args.compare:
         print(f"3D blast in a periodic cube, {args.cycles} cycles, median [min, max] of "
               f"{args.repeat} runs\n")
-        print("| configuration | cells | ranks | zone-cycles/s | bytes/cell |")
+        print("| configuration | cells | ranks x threads | zone-cycles/s | bytes/cell |")
         print("| --- | --- | --- | --- | --- |")
         for name, configuration in CONFIGURATIONS.items():
             for n in args.sizes:
-                for ranks in args.ranks:
-                    median, low, high, mem = _runs(n, ranks, args, configuration)
-                    print(f"| {name} | {n}^3 | {ranks} | {median:.2e} [{low:.2e}, {high:.2e}] "
-                          f"| {mem:.0f} |", flush=True)
+                for ranks, threads in itertools.product(args.ranks, args.threads):
+                    median, low, high, mem = _runs(n, ranks, threads, args, configuration)
+                    print(f"| {name} | {n}^3 | {ranks} x {threads} | {median:.2e} "
+                          f"[{low:.2e}, {high:.2e}] | {mem:.0f} |", flush=True)
         return 0
     scheme = {"reconstruction": args.reconstruction, "riemann": args.riemann,
               "integrator": args.integrator}
@@ -120,13 +126,15 @@ def main(argv=None):
           f"median [min, max] of {args.repeat} runs")
     for n in args.sizes:
         single = None
-        for ranks in args.ranks:
-            median, low, high, mem = _runs(n, ranks, args, ("blast", scheme, {}, {}))
-            single = median if ranks == 1 else single
-            efficiency = (f"   efficiency {median / (ranks * single):.0%}"
-                          if single and ranks > 1 else "")
-            print(f"{n:4d}^3 {ranks:3d} rank(s)  zone-cycles/s = {median:.3e} "
-                  f"[{low:.3e}, {high:.3e}]   bytes/cell = {mem:.0f}{efficiency}", flush=True)
+        for ranks, threads in itertools.product(args.ranks, args.threads):
+            median, low, high, mem = _runs(n, ranks, threads, args, ("blast", scheme, {}, {}))
+            single = median if ranks * threads == 1 else single
+            cores = ranks * threads
+            efficiency = (f"   efficiency {median / (cores * single):.0%}"
+                          if single and cores > 1 else "")
+            print(f"{n:4d}^3 {ranks:3d} rank(s) x {threads} thread(s)  zone-cycles/s = "
+                  f"{median:.3e} [{low:.3e}, {high:.3e}]   bytes/cell = {mem:.0f}{efficiency}",
+                  flush=True)
     return 0
 
 

@@ -410,15 +410,18 @@ def test_tiny_sod_run_and_restart(tmp_path):
 # -- bench ----------------------------------------------------------------------------
 
 def test_bench_compare_prints_a_table(tmp_path):
-    """Every configuration (including scalars + gravity + cooling) runs and gives a
-    positive throughput and memory per cell, as one markdown table."""
+    """Every configuration (including scalars + gravity + cooling) runs on one and
+    two threads and gives a positive throughput and memory per cell, as one
+    markdown table."""
     from hydro.bench import CONFIGURATIONS
 
     result = hydro(tmp_path, "bench", "--compare", "--sizes", "8", "--repeat", "1",
-                   "--cycles", "2", timeout=600)
+                   "--cycles", "2", "--threads", "1", "2", timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [ln for ln in result.stdout.splitlines() if ln.startswith("| ") and "8^3" in ln]
-    assert [row.split(" | ")[0][2:] for row in rows] == list(CONFIGURATIONS)
+    assert [row.split(" | ")[0][2:] for row in rows] == [
+        name for name in CONFIGURATIONS for _ in range(2)]
+    assert [row.split(" | ")[2] for row in rows] == ["1 x 1", "1 x 2"] * len(CONFIGURATIONS)
     for row in rows:
         rate, memory = row.split(" | ")[3].split()[0], row.split(" | ")[4].rstrip(" |")
         assert float(rate) > 0 and float(memory) > 0, row

@@ -2,6 +2,7 @@
 rank counts, and a clean stop when one rank fails.  Runs `mpiexec` from the
 virtual environment (the mpich wheel); 4 ranks on 2 cores is fine."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -71,21 +72,29 @@ CASES = {
                "hydro": {"dual_energy": 1e-3, "pfloor": 1e-30}, "time": {"tlim": 0.2}},
 }
 # (case, ranks, mesh.ranks): uneven splits, every axis split, several layouts
-RUNS = [("sod-1d", 2, None), ("sod-1d", 3, None), ("sod-1d", 4, None),
-        ("kh-2d", 3, None), ("kh-2d", 4, [4, 1]), ("kh-2d", 4, [1, 4]), ("kh-2d", 4, [2, 2]),
-        ("dmr-2d", 3, [1, 3]), ("dmr-2d", 4, [2, 2]),
-        ("blast-3d", 2, None), ("blast-3d", 4, [1, 1, 4]), ("blast-3d", 4, [2, 2, 1]),
-        ("sedov-3d", 4, [1, 2, 2]), ("cool-2d", 3, None), ("noh-3d", 4, [2, 2, 1]),
-        ("gravity-2d", 3, [3, 1]), ("wind-1d", 3, None), ("wind-3d", 4, [2, 1, 2]),
-        ("snr-1d", 3, None)]
+RUNS = [(case, n, ranks, 1) for case, n, ranks in [
+    ("sod-1d", 2, None), ("sod-1d", 3, None), ("sod-1d", 4, None),
+    ("kh-2d", 3, None), ("kh-2d", 4, [4, 1]), ("kh-2d", 4, [1, 4]), ("kh-2d", 4, [2, 2]),
+    ("dmr-2d", 3, [1, 3]), ("dmr-2d", 4, [2, 2]),
+    ("blast-3d", 2, None), ("blast-3d", 4, [1, 1, 4]), ("blast-3d", 4, [2, 2, 1]),
+    ("sedov-3d", 4, [1, 2, 2]), ("cool-2d", 3, None), ("noh-3d", 4, [2, 2, 1]),
+    ("gravity-2d", 3, [3, 1]), ("wind-1d", 3, None), ("wind-3d", 4, [2, 1, 2]),
+    ("snr-1d", 3, None)]]
+# threads inside ranks (numba prange): 2D cuts the y sweep's i range, 3D shares
+# pencils; hybrid runs too.  The reference runs use one thread.
+THREADED_RUNS = [("kh-2d", 1, None, 2), ("dmr-2d", 2, [1, 2], 2), ("blast-3d", 1, None, 3),
+                 ("noh-3d", 2, [2, 1, 1], 2), ("gravity-2d", 1, None, 2),
+                 ("wind-3d", 2, [1, 1, 2], 2), ("sod-1d", 1, None, 2)]
 
 
-def mpirun(n, params, tmp_path, *extra, timeout=300):
-    """Run `hydro run` on n ranks with a parameter file written from ``params``."""
+def mpirun(n, params, tmp_path, *extra, timeout=300, threads=1):
+    """Run `hydro run` on n ranks of ``threads`` threads with a parameter file written
+    from ``params``."""
     path = tmp_path / f"run{n}.yaml"
     path.write_text(yaml.safe_dump(params))
     return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, "-m", "hydro", "run",
-                           str(path), *extra], capture_output=True, text=True, timeout=timeout)
+                           str(path), *extra], capture_output=True, text=True, timeout=timeout,
+                          env=os.environ | {"NUMBA_NUM_THREADS": str(threads)})
 
 
 def assemble(path, name, nx):
@@ -128,15 +137,16 @@ def serial_runs(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("case,n,ranks", RUNS,
-                         ids=[f"{c}-n{n}-{r}" for c, n, r in RUNS])
-def test_same_bits_for_any_rank_count(case, n, ranks, serial_runs, tmp_path):
+@pytest.mark.parametrize("case,n,ranks,threads", RUNS + THREADED_RUNS,
+                         ids=[f"{c}-n{n}-{r}-t{t}" for c, n, r, t in RUNS + THREADED_RUNS])
+def test_same_bits_for_any_rank_count(case, n, ranks, threads, serial_runs, tmp_path):
     params = yaml.safe_load(yaml.safe_dump(CASES[case]))
     params["output"] = {"dir": str(tmp_path / "out"), "dt": params["time"]["tlim"] / 2}
     params["mesh"]["ranks"] = ranks
-    result = mpirun(n, params, tmp_path)
+    result = mpirun(n, params, tmp_path, threads=threads)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("[hydro] done:") == 1  # only rank 0 logs
+    assert f"{threads} thread(s) each" in result.stdout
     assert_same_bits(final_snapshot(tmp_path / "out"), final_snapshot(serial_runs[case]),
                      params["mesh"]["nx"])
     # history totals are exact sums: the same bits too
