@@ -23,6 +23,7 @@ import os
 import numba
 import numpy as np
 
+from .euler import row
 from .sources import SourceTerm
 
 
@@ -41,15 +42,17 @@ def shipped_table(name, metallicity=1.0):
 
 
 def segment_integrals(temperatures, lambdas):
-    """Exponents alpha_k of each segment and F at every node (F = 0 at the top node)."""
+    """Exponents alpha_k of each segment, F at every node (F = 0 at the top node),
+    and each segment's antiderivative at its own lower node (kept, not recomputed
+    per cell)."""
     t = np.asarray(temperatures, dtype=np.float64)
     lam = np.asarray(lambdas, dtype=np.float64)
     alpha = np.log(lam[1:] / lam[:-1]) / np.log(t[1:] / t[:-1])
+    s0 = np.array([_segment_f(t[k], t[k], lam[k], alpha[k]) for k in range(len(t) - 1)])
     f = np.zeros_like(t)
     for k in range(len(t) - 2, -1, -1):
-        f[k] = f[k + 1] + _segment_f(t[k], t[k], lam[k], alpha[k]) - \
-            _segment_f(t[k + 1], t[k], lam[k], alpha[k])
-    return alpha, f
+        f[k] = f[k + 1] + s0[k] - _segment_f(t[k + 1], t[k], lam[k], alpha[k])
+    return alpha, f, s0
 
 
 @numba.njit(inline="always")
@@ -88,15 +91,14 @@ def _cell_state(u, k, j, i, gamma, t_to_k, eta, ik):
 
 
 @numba.njit(inline="always")
-def _f_of_t(temp, t, lam, alpha, f):
+def _f_of_t(temp, t, lam, alpha, f, s0):
     """F(T) from the table."""
     k = _segment(temp, t)
-    return f[k] + _segment_f(temp, t[k], lam[k], alpha[k]) - \
-        _segment_f(t[k], t[k], lam[k], alpha[k])
+    return f[k] + _segment_f(temp, t[k], lam[k], alpha[k]) - s0[k]
 
 
 @numba.njit(inline="always")
-def _t_of_f(value, t, lam, alpha, f):
+def _t_of_f(value, t, lam, alpha, f, s0):
     """The inverse of F: the temperature where F equals value."""
     k, hi = 0, t.size - 2  # the first k with f[k + 1] <= value (f falls with k)
     while k < hi:
@@ -106,29 +108,29 @@ def _t_of_f(value, t, lam, alpha, f):
         else:
             hi = mid
     # solve f[k] + S(T) - S(t_k) = value on segment k
-    s = value - f[k] + _segment_f(t[k], t[k], lam[k], alpha[k])
+    s = value - f[k] + s0[k]
     if alpha[k] == 1.0:
         return t[k] * math.exp(-s * lam[k] / t[k])
     return t[k] * (-s * lam[k] * (1.0 - alpha[k]) / t[k]) ** (1.0 / (1.0 - alpha[k]))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha, eta, ik):
     """min over active cells above the floor of t_cool = T / (rate rho Lambda(T))."""
     result = np.inf
-    for k in range(b[0], b[1]):
-        for j in range(b[2], b[3]):
-            for i in range(b[4], b[5]):
-                rho, _, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
-                if temp > t_floor:
-                    s = _segment(temp, t)
-                    lam_t = lam[s] * (temp / t[s]) ** alpha[s]
-                    result = min(result, temp / (rate * rho * lam_t))
+    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = row(r, b[0], b[2], b[3] - b[2])
+        for i in range(b[4], b[5]):
+            rho, _, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
+            if temp > t_floor:
+                s = _segment(temp, t)
+                lam_t = lam[s] * (temp / t[s]) ** alpha[s]
+                result = min(result, temp / (rate * rho * lam_t))
     return result
 
 
-@numba.njit(cache=True)
-def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, removed,
+@numba.njit(cache=True, parallel=True)
+def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, s0, heating, removed,
          eta, ik):
     """Exact cooling of the active cells of u over dt.
 
@@ -140,22 +142,22 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, heating, remo
     in ``removed``.  With dual energy the entropy rho K follows the internal
     energy (at fixed density p, and so K, scales with it).
     """
-    f_floor = _f_of_t(t_floor, t, lam, alpha, f)
-    for k in range(b[0], b[1]):
-        for j in range(b[2], b[3]):
-            for i in range(b[4], b[5]):
-                rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
-                lost = 0.0
-                if temp > t_floor:
-                    target = _f_of_t(temp, t, lam, alpha, f) + rate * rho * dt
-                    new = t_floor if target >= f_floor else \
-                        max(_t_of_f(target, t, lam, alpha, f), t_floor)
-                    lost = eint * (1.0 - new / temp)
-                    u[4, k, j, i] -= lost
-                u[4, k, j, i] += heating * dt
-                removed[k, j, i] = lost - heating * dt
-                if ik >= 0 and eint > 0.0:
-                    u[ik, k, j, i] *= 1.0 - removed[k, j, i] / eint
+    f_floor = _f_of_t(t_floor, t, lam, alpha, f, s0)
+    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = row(r, b[0], b[2], b[3] - b[2])
+        for i in range(b[4], b[5]):
+            rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
+            lost = 0.0
+            if temp > t_floor:
+                target = _f_of_t(temp, t, lam, alpha, f, s0) + rate * rho * dt
+                new = t_floor if target >= f_floor else \
+                    max(_t_of_f(target, t, lam, alpha, f, s0), t_floor)
+                lost = eint * (1.0 - new / temp)
+                u[4, k, j, i] -= lost
+            u[4, k, j, i] += heating * dt
+            removed[k, j, i] = lost - heating * dt
+            if ik >= 0 and eint > 0.0:
+                u[ik, k, j, i] *= 1.0 - removed[k, j, i] / eint
 
 
 class Cooling(SourceTerm):
@@ -191,7 +193,7 @@ class Cooling(SourceTerm):
             raise ValueError(f"the temperature floor {temperature_floor} K lies below the "
                              f"cooling table (from {table[0, 0]} K)")
         self.t, self.lam = table[:, 0].copy(), table[:, 1].copy()
-        self.alpha, self.f = segment_integrals(self.t, self.lam)
+        self.alpha, self.f, self.s0 = segment_integrals(self.t, self.lam)
         self.gamma = gamma
         self.t_floor = float(temperature_floor)
         self.t_to_k = float(temperature(np.float64(1.0), units, mu))
@@ -218,5 +220,5 @@ class Cooling(SourceTerm):
         if self.removed is None or self.removed.shape != u.shape[1:]:
             self.removed = np.zeros(u.shape[1:])
         cool(u, block.bounds, self.gamma, self.t_to_k, self.rate, dt, self.t_floor,
-             self.t, self.lam, self.alpha, self.f, self.heating, self.removed, self.eta,
-             self.ik)
+             self.t, self.lam, self.alpha, self.f, self.s0, self.heating, self.removed,
+             self.eta, self.ik)

@@ -41,11 +41,12 @@ PRIMITIVE_UNITS = ("code_mass/code_length**3", "code_length/code_time",
 
 
 @numba.njit(inline="always")
-def _row(row, k0, j0, nj):
-    """(k, j) of a row of cells along x, counted from (k0, j0) with nj rows per plane.
-    Threads take whole rows (``numba.prange``); every cell's arithmetic is its
-    own, so the bits do not depend on the number of threads."""
-    return k0 + row // nj, j0 + row % nj
+def row(r, k0, j0, nj):
+    """(k, j) of row r of cells along x, counted from (k0, j0) with nj rows per plane.
+
+    Cell loops run ``numba.prange`` over rows: threads take whole rows, and every
+    cell's arithmetic is its own, so the bits do not depend on the number of threads."""
+    return k0 + r // nj, j0 + r % nj
 
 
 @numba.njit(cache=True, parallel=True)
@@ -64,8 +65,8 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
     npres = 0
     ndual = 0
     nscalar = u.shape[0] - NHYDRO
-    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
-        k, j = _row(row, b[0], b[2], b[3] - b[2])
+    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho = u[0, k, j, i]
             if rho < dfloor:
@@ -104,8 +105,8 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
 def primitive_to_conserved(w, u, b, gamma, ik):
     """u = U(w) on the active cells (rho K from the pressure when ``ik`` >= 0)."""
     nscalar = u.shape[0] - NHYDRO
-    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
-        k, j = _row(row, b[0], b[2], b[3] - b[2])
+    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho = w[0, k, j, i]
             vx = w[1, k, j, i]
@@ -128,8 +129,8 @@ def min_crossing_time(w, b, gamma, dx, ndim):
     """min over active cells and axes of dx_a / (|v_a| + c_s): the CFL time step for cfl = 1."""
     dt = np.inf
     bad = 0
-    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
-        k, j = _row(row, b[0], b[2], b[3] - b[2])
+    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             cs = math.sqrt(gamma * w[4, k, j, i] / w[0, k, j, i])
             for a in range(ndim):
@@ -147,8 +148,8 @@ def combine(u, u0, b, g0, g1):
     axis (where the flux kernel accumulates the flux through the block's faces)."""
     gk, gj, gi = min(b[0], 1), min(b[2], 1), min(b[4], 1)  # inactive axes have no ghosts
     nj = b[3] - b[2] + 2 * gj
-    for row in numba.prange((b[1] - b[0] + 2 * gk) * nj):
-        k, j = _row(row, b[0] - gk, b[2] - gj, nj)
+    for r in numba.prange((b[1] - b[0] + 2 * gk) * nj):
+        k, j = row(r, b[0] - gk, b[2] - gj, nj)
         for v in range(u.shape[0]):
             for i in range(b[4] - gi, b[5] + gi):
                 u[v, k, j, i] = g0 * u0[v, k, j, i] + g1 * u[v, k, j, i]
@@ -161,8 +162,8 @@ def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags):
     will come from K is judged by that pressure.)"""
     flags[:] = 0
     count = 0
-    for row in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
-        k, j = _row(row, b[0], b[2], b[3] - b[2])
+    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho = u[0, k, j, i]
             ke = 0.5 * (u[1, k, j, i] ** 2 + u[2, k, j, i] ** 2 + u[3, k, j, i] ** 2) / rho

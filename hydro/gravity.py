@@ -20,6 +20,7 @@ a nuclear star cluster).
 import numba
 import numpy as np
 
+from .euler import row
 from .sources import SourceTerm
 
 # CODATA 2018; a problem declares G as a parameter with this default, so that it
@@ -39,27 +40,27 @@ def dehnen(r, gm, a, gamma=1.0):
     return -gm / (a * (2.0 - gamma)) * (1.0 - (r / (r + a)) ** (2.0 - gamma))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def add_gravity(w, u, b, ndim, dt, phi, dx, factors, mass_flux):
     """u += dt S_gravity on the active cells; ``mass_flux[a]`` holds dt F_rho of the
     stage on the low face of each cell along axis a, ``factors[a]`` the face
     area over the volume of the cells on its (left, right)."""
-    for k in range(b[0], b[1]):
-        for j in range(b[2], b[3]):
-            for i in range(b[4], b[5]):
-                for a in range(ndim):
-                    dk = 1 if a == 2 else 0
-                    dj = 1 if a == 1 else 0
-                    di = 1 if a == 0 else 0
-                    pos = i if a == 0 else (j if a == 1 else k)
-                    phi_m = phi[k - dk, j - dj, i - di]
-                    phi_c = phi[k, j, i]
-                    phi_p = phi[k + dk, j + dj, i + di]
-                    u[1 + a, k, j, i] -= dt * w[0, k, j, i] * (phi_p - phi_m) / (2.0 * dx[a])
-                    u[4, k, j, i] -= 0.5 * (
-                        mass_flux[a, k, j, i] * (phi_c - phi_m) * factors[a, 1, pos]
-                        + mass_flux[a, k + dk, j + dj, i + di] * (phi_p - phi_c)
-                        * factors[a, 0, pos + 1])
+    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+        k, j = row(r, b[0], b[2], b[3] - b[2])
+        for i in range(b[4], b[5]):
+            for a in range(ndim):
+                dk = 1 if a == 2 else 0
+                dj = 1 if a == 1 else 0
+                di = 1 if a == 0 else 0
+                pos = i if a == 0 else (j if a == 1 else k)
+                phi_m = phi[k - dk, j - dj, i - di]
+                phi_c = phi[k, j, i]
+                phi_p = phi[k + dk, j + dj, i + di]
+                u[1 + a, k, j, i] -= dt * w[0, k, j, i] * (phi_p - phi_m) / (2.0 * dx[a])
+                u[4, k, j, i] -= 0.5 * (
+                    mass_flux[a, k, j, i] * (phi_c - phi_m) * factors[a, 1, pos]
+                    + mass_flux[a, k + dk, j + dj, i + di] * (phi_p - phi_c)
+                    * factors[a, 0, pos + 1])
 
 
 class Gravity(SourceTerm):
