@@ -176,9 +176,7 @@ class Cooling(SourceTerm):
 
     def __init__(self, table, units, mu, hydrogen_fraction, gamma, temperature_floor,
                  heating=0.0, metallicity=1.0, dual_energy=0.0, entropy_index=-1):
-        from unyt import physical_constants
-
-        from .units import temperature
+        from .units import M_H, temperature
         if isinstance(table, str):
             if table not in TABLES:
                 raise ValueError(f"unknown cooling table '{table}': give one of "
@@ -197,11 +195,10 @@ class Cooling(SourceTerm):
         self.gamma = gamma
         self.t_floor = float(temperature_floor)
         self.t_to_k = float(temperature(np.float64(1.0), units, mu))
-        m_h = float(physical_constants.mh.to("g"))
         density_cgs = units.cgs["mass"] / units.cgs["length"] ** 3
         # F advances by (gamma - 1) mu X^2 / (m_H k_B) * rho * dt, with rho, dt in cgs:
         # C = (gamma - 1) mu X^2 / (m_H k_B) = X^2 (gamma - 1) / m_H^2 * (mu m_H / k_B)
-        self.rate = ((gamma - 1.0) * hydrogen_fraction ** 2 / m_h ** 2
+        self.rate = ((gamma - 1.0) * hydrogen_fraction ** 2 / M_H ** 2
                      * (self.t_to_k / units.velocity_cgs() ** 2)
                      * density_cgs * units.cgs["time"])
         self.heating = float(heating)  # code units: energy per volume per time

@@ -165,15 +165,15 @@ class SnapshotWriter:
         _remove(self.tmp_path)
 
     def commit(self):
-        """Check that every grid was written, flush to disk, rename to the final name."""
+        """Check that every grid was written, then rename to the final name (a reader
+        never sees a partial file; no fsync: on a parallel file system it costs more
+        than the write, and a crash of the node loses at most the newest snapshot)."""
         try:
             missing = self._missing_grids()
             if missing:
                 more = " ..." if len(missing) > 10 else ""
                 raise RuntimeError(f"{self.path}: {len(missing)} of {self._n_grids} grids "
                                    f"never written: {missing[:10]}{more}")
-            with open(self.tmp_path, "rb") as f:
-                os.fsync(f.fileno())
             os.replace(self.tmp_path, self.path)
         except BaseException:
             _remove(self.tmp_path)

@@ -15,6 +15,10 @@ import math
 
 BASE_CGS = {"length": "cm", "mass": "g", "time": "s"}
 MKS = {"length": 1e-2, "mass": 1e-3, "time": 1.0}  # unyt registries hold SI base values
+# hydrogen atom mass (1.007947 u) in g and Boltzmann's constant in erg/K: unyt's
+# values, written out so that the temperature field needs no unyt import
+M_H = 1.6737352238051868e-24
+K_B = 1.3806488e-16
 # names of derived code units used in parameter declarations
 DERIVED = {
     "code_velocity": "code_length/code_time",
@@ -98,6 +102,4 @@ def _quantity(text, default_unit):
 
 def temperature(p_over_rho, units, mu):
     """T = mu m_H p / (rho k_B) in K, from p/rho in code units (a numpy array)."""
-    from unyt import physical_constants as pc
-    m_h, k_b = float(pc.mh.to("g")), float(pc.kb.to("erg/K"))
-    return p_over_rho * (units.velocity_cgs() ** 2 * mu * m_h / k_b)
+    return p_over_rho * (units.velocity_cgs() ** 2 * mu * M_H / K_B)
