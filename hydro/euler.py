@@ -19,8 +19,9 @@ compiled for the run's reconstruction and solver only (``flux_kernel``).  A
 scalar's flux is the mass flux times the upwind concentration (e.g.
 Athena++, Stone et al. 2020, ApJS 249, 4, sec. 3.3).
 
-Every loop over cells is a numba ``prange`` over rows or pencils: each cell's
-arithmetic is the same on any number of threads, so are the bits.
+Every loop over cells in a time step is a numba ``prange`` over rows or
+pencils: each cell's arithmetic is the same on any number of threads, so are
+the bits.
 """
 
 import functools
@@ -101,11 +102,11 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
     return nrho, npres, ndual
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)  # initial conditions only: one thread, quick to compile
 def primitive_to_conserved(w, u, b, gamma, ik):
     """u = U(w) on the active cells (rho K from the pressure when ``ik`` >= 0)."""
     nscalar = u.shape[0] - NHYDRO
-    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+    for r in range((b[1] - b[0]) * (b[3] - b[2])):
         k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho = w[0, k, j, i]
