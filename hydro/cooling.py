@@ -213,6 +213,15 @@ class Cooling(SourceTerm):
     def budget(self, block, dt):
         return {"radiated": self.removed}
 
+    def warm_up(self):
+        u = np.ones((max(self.ik + 1, 5), 1, 1, 1))
+        b = np.array([0, 1, 0, 1, 0, 1])
+        min_cooling_time(u, b, self.gamma, self.t_to_k, self.rate, self.t_floor, self.t,
+                         self.lam, self.alpha, self.eta, self.ik)
+        cool(u, b, self.gamma, self.t_to_k, self.rate, 0.0, self.t_floor, self.t, self.lam,
+             self.alpha, self.f, self.s0, self.heating, np.zeros((1, 1, 1)), self.eta,
+             self.ik)
+
     def apply(self, w, u, block, t, dt, mass_flux):
         if self.removed is None or self.removed.shape != u.shape[1:]:
             self.removed = np.zeros(u.shape[1:])

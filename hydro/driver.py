@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import __version__, boundary, config, gdf, history, units
+from . import __version__, boundary, config, gdf, history, parallel, units
 from .boundary import first_ghost_layer
 from .euler import Euler
 from .cooling import Cooling
@@ -98,7 +98,7 @@ class Simulation:
         block = self.parallel.block
         self.states = [State(block, *(self.system.allocate(block) for _ in range(3)))]
         # rank 0 compiles (or loads) the kernels first, so that ranks never race on the cache
-        self.parallel.rank0_first(lambda: self.system.warm_up(self.mesh.ndim))
+        self.parallel.rank0_first(self._warm_up)
         self.time = 0.0
         self.cycle = 0
         self.output_index = 0  # number of the next snapshot file
@@ -111,6 +111,13 @@ class Simulation:
         self._primitives()
 
     # -- set-up ------------------------------------------------------------
+
+    def _warm_up(self):
+        """Compile or load every kernel the run uses."""
+        self.system.warm_up(self.mesh.ndim)
+        for source in self.sources:
+            source.warm_up()
+        parallel.warm_up()
     def _initial_conditions(self):
         for s in self.states:
             s.w[:] = 0.0

@@ -79,6 +79,14 @@ def _add_partials(values, partials, count):
 _CARTESIAN = {}
 
 
+def warm_up():
+    """Compile (or load) the exact-sum kernel for the arrays the driver sums: whole
+    or flattened arrays and the active part of a block."""
+    cells = np.zeros((3, 3, 3))
+    for values in (cells.ravel(), cells, cells[1:, 1:, 1:]):
+        _add_partials(values, np.zeros(2), 0)
+
+
 def _cartesian(comm, dims, periodic):
     """The Cartesian communicator for this grid, made once per process: MPI has a
     limited number of communicator contexts, and a process may run many simulations."""

@@ -44,3 +44,7 @@ class SourceTerm:
 
     def apply(self, w, u, block, t, dt, mass_flux):
         raise NotImplementedError
+
+    def warm_up(self):
+        """Compile (or load from the cache) this source's kernels on a few cells; the
+        driver calls it on rank 0 before the other ranks (no races on the cache)."""

@@ -87,14 +87,14 @@ THREADED_RUNS = [("kh-2d", 1, None, 2), ("dmr-2d", 2, [1, 2], 2), ("blast-3d", 1
                  ("wind-3d", 2, [1, 1, 2], 2), ("sod-1d", 1, None, 2)]
 
 
-def mpirun(n, params, tmp_path, *extra, timeout=300, threads=1):
+def mpirun(n, params, tmp_path, *extra, timeout=300, threads=1, env=None):
     """Run `hydro run` on n ranks of ``threads`` threads with a parameter file written
     from ``params``."""
     path = tmp_path / f"run{n}.yaml"
     path.write_text(yaml.safe_dump(params))
     return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, "-m", "hydro", "run",
                            str(path), *extra], capture_output=True, text=True, timeout=timeout,
-                          env=os.environ | {"NUMBA_NUM_THREADS": str(threads)})
+                          env=os.environ | {"NUMBA_NUM_THREADS": str(threads)} | (env or {}))
 
 
 def assemble(path, name, nx):
@@ -212,6 +212,26 @@ def test_bad_rank_layout_is_a_config_error(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("mesh.ranks") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_fresh_kernel_cache_is_filled_once_by_four_ranks(tmp_path):
+    """Rank 0 compiles every kernel of the run (hydro, cooling, gravity, sums) before
+    the others start: on an empty cache no kernel is compiled twice, and the next
+    run compiles nothing."""
+    params = {"problem": "blast_gravity", "units": {"length": "pc", "mass": "Msun",
+                                                    "time": "kyr"},
+              "mesh": {"nx": [12, 12, 12], "boundary": ["outflow"] * 3},
+              "hydro": {"dual_energy": 1e-3}, "cooling": {"table": "sd93"},
+              "time": {"tlim": 1.0, "nlim": 2},
+              "output": {"dir": str(tmp_path / "out"), "dt": 0.5}}
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_DEBUG_CACHE": "1"}
+    first = mpirun(4, params, tmp_path, env=env, timeout=600)
+    assert first.returncode == 0, first.stderr
+    saved = [ln for ln in first.stdout.splitlines() if ln.startswith("[cache] data saved")]
+    assert len(saved) > 10 and len(saved) == len(set(saved))
+    second = mpirun(4, params, tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert "[cache] data saved" not in second.stdout
 
 
 @pytest.mark.parametrize("ranks", [[2, 2, 1], [4, 1, 1]])
