@@ -46,6 +46,7 @@ class State:
     w: np.ndarray
     mass_flux: Optional[np.ndarray] = None
     flags: Optional[np.ndarray] = None
+    crossing_time: float = float("nan")  # the Courant step at cfl = 1 of the current w
 
 
 def _format_duration(seconds):
@@ -154,9 +155,10 @@ class Simulation:
         self.budget.update(stored)
 
     def _primitives(self):
-        """w from u with ghosts filled, for every block (before dt and outputs)."""
+        """w from u with ghosts filled, and the Courant time step, for every block
+        (before dt and outputs)."""
         for s in self.states:
-            self.system.primitives(s.u, s.w, s.block)
+            s.crossing_time = self.system.primitives(s.u, s.w, s.block, self.mesh.ndim)
             self.boundaries.fill(s.w, s.block, self.time)
 
     # -- schedule ----------------------------------------------------------
@@ -170,7 +172,7 @@ class Simulation:
         cfl = self.cfg["hydro"]["cfl"]
         gamma = self.system.gamma
         dt, bad_rank = self.parallel.min(min(
-            min([self.system.crossing_time(s.w, s.block, self.mesh.ndim)]
+            min([s.crossing_time]
                 + [source.timestep(s.w, s.block, gamma) for source in self.sources])
             for s in self.states))
         if bad_rank is not None or not dt > 0.0:

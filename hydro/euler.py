@@ -51,9 +51,11 @@ def row(r, k0, j0, nj):
 
 
 @numba.njit(cache=True, parallel=True)
-def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
+def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik, dx, ndim):
     """w = W(u) on the active cells; density and pressure below the floors are raised
-    (and u made consistent).
+    (and u made consistent).  With ``ndim`` > 0 also the CFL time step for cfl = 1,
+    the minimum over the cells and axes of dx_a / (|v_a| + c_s) (NaN if the state
+    holds a NaN or inf), while the cell is at hand.
 
     Dual energy (``ik`` >= 0, the index of rho K with K = p / rho^gamma advected
     like a scalar; Bryan et al. 1995, Comput. Phys. Comm. 89, 149, sec. 3.3):
@@ -61,10 +63,12 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
     difference of large numbers, and the pressure comes from K instead; elsewhere
     K is reset from the pressure.  E itself is never changed, so energy stays
     conserved.  Returns the numbers of density and pressure floors applied and
-    of cells whose pressure came from K."""
+    of cells whose pressure came from K, and the time step."""
     nrho = 0
     npres = 0
     ndual = 0
+    dt = np.inf
+    bad = 0
     nscalar = u.shape[0] - NHYDRO
     for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
         k, j = row(r, b[0], b[2], b[3] - b[2])
@@ -99,7 +103,14 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik):
             w[4, k, j, i] = p
             for s in range(NHYDRO, NHYDRO + nscalar):
                 w[s, k, j, i] = u[s, k, j, i] * inv
-    return nrho, npres, ndual
+            cs = math.sqrt(gamma * p / rho) if ndim > 0 else 0.0
+            for a in range(ndim):
+                dt_cell = dx[a] / (abs(w[1 + a, k, j, i]) + cs)
+                if dt_cell > 0.0:
+                    dt = min(dt, dt_cell)
+                else:
+                    bad += 1
+    return nrho, npres, ndual, (np.nan if bad else dt)
 
 
 @numba.njit(cache=True)  # initial conditions only: one thread, quick to compile
@@ -123,24 +134,6 @@ def primitive_to_conserved(w, u, b, gamma, ik):
                 u[s, k, j, i] = rho * w[s, k, j, i]
             if ik >= 0:
                 u[ik, k, j, i] = w[4, k, j, i] * rho ** (1.0 - gamma)
-
-
-@numba.njit(cache=True, parallel=True)
-def min_crossing_time(w, b, gamma, dx, ndim):
-    """min over active cells and axes of dx_a / (|v_a| + c_s): the CFL time step for cfl = 1."""
-    dt = np.inf
-    bad = 0
-    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
-        k, j = row(r, b[0], b[2], b[3] - b[2])
-        for i in range(b[4], b[5]):
-            cs = math.sqrt(gamma * w[4, k, j, i] / w[0, k, j, i])
-            for a in range(ndim):
-                dt_cell = dx[a] / (abs(w[1 + a, k, j, i]) + cs)
-                if dt_cell > 0.0:
-                    dt = min(dt, dt_cell)
-                else:
-                    bad += 1
-    return np.nan if bad else dt  # NaN or inf in the state: let the driver stop
 
 
 @numba.njit(cache=True, parallel=True)
@@ -379,20 +372,19 @@ class Euler:
     def allocate(self, block):
         return np.zeros((self.nvar,) + block.shape)
 
-    def primitives(self, u, w, block):
-        """Fill w from u on the active cells, counting floors."""
-        nrho, npres, ndual = conserved_to_primitive(u, w, block.bounds, self.gamma,
-                                                    self.dfloor, self.pfloor, self.eta, self.ik)
+    def primitives(self, u, w, block, ndim=0):
+        """Fill w from u on the active cells, counting floors; with the number of
+        dimensions ``ndim``, return the time step at cfl = 1 on this block too."""
+        nrho, npres, ndual, dt = conserved_to_primitive(
+            u, w, block.bounds, self.gamma, self.dfloor, self.pfloor, self.eta, self.ik,
+            np.array(block.dx), ndim)
         self.floors["density"] += nrho
         self.floors["pressure"] += npres
         self.dual += ndual
+        return dt
 
     def conserved(self, w, u, block):
         primitive_to_conserved(w, u, block.bounds, self.gamma, self.ik)
-
-    def crossing_time(self, w, block, ndim):
-        """Time step at cfl = 1 on this block."""
-        return min_crossing_time(w, block.bounds, self.gamma, np.array(block.dx), ndim)
 
     def update(self, w, u, block, ndim, dt, first_order=False, mass_flux=None):
         """u += dt * L(w): the flux divergence along every active axis (and, in
@@ -435,9 +427,8 @@ class Euler:
         w[4] = 1.0
         self.conserved(w, u, block)
         floors, dual = dict(self.floors), self.dual
-        self.primitives(u, w, block)
+        self.primitives(u, w, block, ndim)
         self.floors, self.dual = floors, dual
-        self.crossing_time(w, block, ndim)
         combine(u, u.copy(), block.bounds, 0.5, 0.5)
         self.update(w, u, block, ndim, 1e-3, first_order=True)
         self.update(w, u, block, ndim, 1e-3)

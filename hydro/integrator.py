@@ -53,12 +53,17 @@ class Integrator:
             state.mass_flux = np.zeros((3,) + block.shape)
         if system.fofc and state.flags is None:
             state.flags = np.zeros(block.shape, dtype=np.int8)
+        last = len(self.stages) - 1
         for n, (g0, g1, beta, c, first_order) in enumerate(self.stages):
             t_stage = t + c * dt
             if n > 0:
                 system.primitives(u, w, block)
                 self.boundaries.fill(w, block, t_stage)
-            if (g0, g1) != (0.0, 1.0):
+            if n == last and (g0, g1) == (1.0, 0.0):
+                # u = u0 + beta dt L (VL2): update u0 itself and swap, instead of a copy
+                u, u0 = u0, u
+                state.u, state.u0 = u, u0
+            elif (g0, g1) != (0.0, 1.0):
                 combine(u, u0, block.bounds, g0, g1)
             system.update(w, u, block, self.ndim, beta * dt, first_order, state.mass_flux)
             if system.fofc:
