@@ -115,7 +115,8 @@ class Simulation:
 
     def _warm_up(self):
         """Compile or load every kernel the run uses."""
-        self.system.warm_up(self.mesh.ndim)
+        self.system.warm_up(self.mesh.ndim, self.integrator.first_order,
+                            self.mesh.geometry == "spherical")
         for source in self.sources:
             source.warm_up()
         parallel.warm_up()

@@ -416,9 +416,10 @@ class Euler:
         if flags.any():
             self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, flags)
 
-    def warm_up(self, ndim):
+    def warm_up(self, ndim, first_order=True, spherical=False):
         """Compile (or load from the cache) every kernel a run of this system uses,
-        on a block of a few cells."""
+        on a block of a few cells: the first-order flux kernel only for integrators
+        with a first-order stage, the shell-wall source only in spherical symmetry."""
         n = tuple(self.nghost if a < ndim else 1 for a in range(3))
         block = Block((0, 0, 0), n, tuple(self.nghost if a < ndim else 0 for a in range(3)),
                       (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
@@ -430,11 +431,13 @@ class Euler:
         self.primitives(u, w, block, ndim)
         self.floors, self.dual = floors, dual
         combine(u, u.copy(), block.bounds, 0.5, 0.5)
-        self.update(w, u, block, ndim, 1e-3, first_order=True)
+        if first_order:
+            self.update(w, u, block, ndim, 1e-3, first_order=True)
         self.update(w, u, block, ndim, 1e-3)
         flags = np.ones(u.shape[1:], dtype=np.int8)
         find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, self.eta,
                         self.ik, flags)
         flags[:] = 1
         self.correct_fluxes(w, u, block, ndim, 1e-3, False, None, flags)
-        add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))
+        if spherical:
+            add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))

@@ -36,6 +36,7 @@ class Integrator:
 
     def __init__(self, name, system, boundaries, sources, ndim):
         self.stages = STAGES[name]
+        self.first_order = any(stage[4] for stage in self.stages)  # has a first-order stage
         self.system = system
         self.boundaries = boundaries
         self.unsplit = [s for s in sources if not s.operator_split]

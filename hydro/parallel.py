@@ -80,10 +80,11 @@ _CARTESIAN = {}
 
 
 def warm_up():
-    """Compile (or load) the exact-sum kernel for the arrays the driver sums: whole
-    or flattened arrays and the active part of a block."""
+    """Compile (or load) the exact-sum kernel for the arrays the driver sums: 1 to 3
+    dimensions, contiguous or not (active parts of blocks, face slabs)."""
     cells = np.zeros((3, 3, 3))
-    for values in (cells.ravel(), cells, cells[1:, 1:, 1:]):
+    for values in (cells.ravel(), cells[:, 0, 0], cells[0], cells[:, :, 0], cells,
+                   cells[:, :, 1:]):
         _add_partials(values, np.zeros(2), 0)
 
 
