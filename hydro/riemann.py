@@ -237,7 +237,7 @@ def _star_c(rk, pk, p_star, gamma):
     return math.sqrt(gamma * pk / rk) * (p_star / pk) ** ((gamma - 1.0) / (2.0 * gamma))
 
 
-@numba.njit(cache=True)  # not inlined: it is large and compiling it into every kernel is slow
+@numba.njit(cache=True)  # a call: its Newton iteration, not the call, is the cost
 def exact(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     """Godunov flux from the exact solution sampled on the face (Toro ch. 4 and 6)."""
     r, vn, p, side = exact_state(rl, vnl, pl, rr, vnr, pr, gamma, 0.0)
