@@ -179,9 +179,9 @@ def _carry(carry, v, slot, edges):
     return left, edges[0]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, tile,
-             method, limiter, solver):
+             method, limiter, solver, nvar):
     """The faces of one tile of ``add_flux_divergence``: whole pencils along
     ``axis`` at one value of the outer index (k for the y sweep, j otherwise),
     and one of ``ichunks`` parts of the i range for the y and z sweeps.
@@ -191,7 +191,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
     receives its two face fluxes in the same order for any tiling.  ``method``,
     ``limiter`` and ``solver`` are compile-time constants here (the caller's).
     """
-    nvar = w.shape[0]
+    numba.literally(nvar)
     correcting = flags.size > 0
     store = mass_flux.size > 0
     dk = 1 if axis == 2 else 0
@@ -272,7 +272,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
 
 
 @functools.cache
-def flux_kernel(method, limiter, solver):
+def flux_kernel(method, limiter, solver, nvar):
     """``add_flux_divergence`` for one reconstruction, limiter and Riemann solver
     (integer codes): a run compiles only the code it uses."""
 
@@ -300,7 +300,7 @@ def flux_kernel(method, limiter, solver):
         for tile in numba.prange(outer * ichunks):
             # (the parallel loop's index is unsigned when lowered: one type, one compile)
             _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
-                     np.int64(tile), method, limiter, solver)
+                     np.int64(tile), method, limiter, solver, nvar)
 
     return add_flux_divergence
 
@@ -398,7 +398,7 @@ class Euler:
         method = reconstruct.PCM if first_order else self.method
         for axis in range(ndim):
             left, right = block.face_factors(axis)
-            kernel = flux_kernel(method, self.limiter, self.solver)
+            kernel = flux_kernel(method, self.limiter, self.solver, self.nvar)
             kernel(w, u, block.bounds, axis, dt, left, right, self.gamma,
                    _NO_FLUX if mass_flux is None else mass_flux[axis], flags,
                    _chunks(block, axis))

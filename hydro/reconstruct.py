@@ -178,7 +178,7 @@ def _ppm_edges(w, v, k, j, i, dk, dj, di, method, limiter):
                      _ppm_face(qm2, qm1, q0, qp1), _ppm_face(qm1, q0, qp1, qp2))
 
 
-@overload(cell_edges, prefer_literal=True, jit_options={"forceinline": True})
+@overload(cell_edges, prefer_literal=True, jit_options={"forceinline": True, "error_model": "numpy"})
 def _cell_edges(w, v, k, j, i, dk, dj, di, method, limiter):
     if not isinstance(method, types.IntegerLiteral):
         raise errors.TypingError("cell_edges: the method must be a compile-time constant")
