@@ -107,8 +107,17 @@ def hllc(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     c_bar = 0.5 * (cl + cr)
     p_star = max(0.0, 0.5 * (pl + pr) - 0.5 * (vnr - vnl) * rho_bar * c_bar)
     g = (gamma + 1.0) / (2.0 * gamma)
-    ql = math.sqrt(1.0 + g * (p_star / pl - 1.0)) if p_star > pl else 1.0
-    qr = math.sqrt(1.0 + g * (p_star / pr - 1.0)) if p_star > pr else 1.0
+    # q_K = sqrt(1 + g (p*/p_K - 1)) on a shocked side (p* > p_K), 1 otherwise; tested
+    # so that the branches follow the flow (none taken in a quiet region, the same one
+    # in a region of small waves), not the sign of each face's small pressure jump
+    ql = qr = 1.0
+    if p_star > max(pl, pr):
+        ql = math.sqrt(1.0 + g * (p_star / pl - 1.0))
+        qr = math.sqrt(1.0 + g * (p_star / pr - 1.0))
+    elif p_star > min(pl, pr):
+        q = math.sqrt(1.0 + g * (p_star / min(pl, pr) - 1.0))
+        ql = q if pl < pr else 1.0
+        qr = 1.0 if pl < pr else q
     sl = vnl - cl * ql
     sr = vnr + cr * qr
     dl = rl * (sl - vnl)
@@ -118,10 +127,16 @@ def hllc(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
         return _physical_flux(rl, vnl, vt1l, vt2l, pl, gamma)
     if sr <= 0.0:
         return _physical_flux(rr, vnr, vt1r, vt2r, pr, gamma)
-    if s_star >= 0.0:
-        r, vn, vt1, vt2, p, s, d = rl, vnl, vt1l, vt2l, pl, sl, dl
-    else:
-        r, vn, vt1, vt2, p, s, d = rr, vnr, vt1r, vt2r, pr, sr, dr
+    # the side of the contact, by selects (S* changes sign from face to face in a
+    # noisy flow, where a branch would be mispredicted half the time)
+    left = s_star >= 0.0
+    r = rl if left else rr
+    vn = vnl if left else vnr
+    vt1 = vt1l if left else vt1r
+    vt2 = vt2l if left else vt2r
+    p = pl if left else pr
+    s = sl if left else sr
+    d = dl if left else dr
     f0, f1, f2, f3, f4 = _physical_flux(r, vn, vt1, vt2, p, gamma)
     e = p / (gamma - 1.0) + 0.5 * r * (vn * vn + vt1 * vt1 + vt2 * vt2)
     # U*_K - U_K, multiplied by S_K (Toro eq. 10.38-10.39)
@@ -251,7 +266,7 @@ def flux(code, rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     compile-time constant in numba code: only that solver is compiled into the caller."""
 
 
-@overload(flux, prefer_literal=True, jit_options={"forceinline": True})
+@overload(flux, prefer_literal=True, jit_options={"forceinline": True, "error_model": "numpy"})
 def _flux(code, rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     if not isinstance(code, types.IntegerLiteral):
         raise errors.TypingError("riemann.flux: the solver must be a compile-time constant")
