@@ -173,10 +173,28 @@ def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags):
 @numba.njit(inline="always")
 def _carry(carry, v, slot, edges):
     """The left and right states at a face from the carried high edge of the cell
-    below and the edges of the cell above, whose high edge is carried on."""
-    left = carry[v, slot]
-    carry[v, slot] = edges[1]
+    below and the edges of the cell above, whose high edge (and, for PPM, the
+    value interpolated at its high face) is carried on."""
+    left = carry[0, v, slot]
+    carry[0, v, slot] = edges[1]
+    if carry.shape[0] == 2:
+        carry[1, v, slot] = edges[2]
     return left, edges[0]
+
+
+@numba.njit(inline="always")
+def _carried(carry, v, slot):
+    """The value at the face below the current cell carried by PPM (the last plane
+    of ``carry``; for other methods a value they ignore)."""
+    return carry[carry.shape[0] - 1, v, slot]
+
+
+@numba.njit(inline="always")
+def _start(carry, v, slot, edges):
+    """Carry the edges of the cell below the first face of a pencil."""
+    carry[0, v, slot] = edges[1]
+    if carry.shape[0] == 2:
+        carry[1, v, slot] = edges[2]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -205,7 +223,8 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
     ni = b[5] + di - b[4]
     ia = b[4] + (tile % ichunks) * ni // ichunks
     ib = b[4] + (tile % ichunks + 1) * ni // ichunks
-    carry = np.empty((nvar, ib - ia))  # high edges of the cells below the faces
+    # high edges of the cells below the faces (PPM: and their interpolated face values)
+    carry = np.empty((2 if method == reconstruct.PPM else 1, nvar, ib - ia))
     highs = np.empty(ib - ia)  # each face's high-order mass flux, which carries the scalars
     masses = np.empty(ib - ia)  # and the mass flux through it (first-order if correcting)
     for m in range(m0, m1):
@@ -227,10 +246,11 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
                     high, mass = highs[i - ia], masses[i - ia]
                     for s in range(NHYDRO, nvar):
                         if first:
-                            carry[s, slot] = reconstruct.cell_edges(
-                                w, s, kl, jl, il, dk, dj, di, method, limiter)[1]
+                            _start(carry, s, slot, reconstruct.cell_edges(
+                                w, s, kl, jl, il, dk, dj, di, method, limiter, np.nan))
                         sl, sr = _carry(carry, s, slot, reconstruct.cell_edges(
-                            w, s, k, j, i, dk, dj, di, method, limiter))
+                            w, s, k, j, i, dk, dj, di, method, limiter,
+                            _carried(carry, s, slot)))
                         fs = high * (sl if high >= 0.0 else sr)
                         if correcting:
                             fs = mass * (w[s, kl, jl, il] if mass >= 0.0 else w[s, k, j, i]) - fs
@@ -239,18 +259,18 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
                     continue
                 if first:
                     for v in range(NHYDRO):
-                        carry[v, slot] = reconstruct.cell_edges(w, v, kl, jl, il, dk, dj, di,
-                                                                method, limiter)[1]
+                        _start(carry, v, slot, reconstruct.cell_edges(
+                            w, v, kl, jl, il, dk, dj, di, method, limiter, np.nan))
                 rl, rr = _carry(carry, 0, slot, reconstruct.cell_edges(
-                    w, 0, k, j, i, dk, dj, di, method, limiter))
+                    w, 0, k, j, i, dk, dj, di, method, limiter, _carried(carry, 0, slot)))
                 vnl, vnr = _carry(carry, ivn, slot, reconstruct.cell_edges(
-                    w, ivn, k, j, i, dk, dj, di, method, limiter))
+                    w, ivn, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivn, slot)))
                 t1l, t1r = _carry(carry, ivt1, slot, reconstruct.cell_edges(
-                    w, ivt1, k, j, i, dk, dj, di, method, limiter))
+                    w, ivt1, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt1, slot)))
                 t2l, t2r = _carry(carry, ivt2, slot, reconstruct.cell_edges(
-                    w, ivt2, k, j, i, dk, dj, di, method, limiter))
+                    w, ivt2, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt2, slot)))
                 pl, pr = _carry(carry, 4, slot, reconstruct.cell_edges(
-                    w, 4, k, j, i, dk, dj, di, method, limiter))
+                    w, 4, k, j, i, dk, dj, di, method, limiter, _carried(carry, 4, slot)))
                 if min(rl, rr, pl, pr) <= 0.0:
                     # unphysical high-order states (near vacuum): this face at first order
                     rl, rr = w[0, kl, jl, il], w[0, k, j, i]

@@ -146,42 +146,48 @@ def _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap):
     return am, ap
 
 
-def cell_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+def cell_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
     """Values of variable v at the low and high faces of cell (k, j, i) along the
-    axis of the index offsets (dk, dj, di).
+    axis of the index offsets (dk, dj, di), and a value to carry to the next cell.
 
     The left state at a face is the high edge of the cell below it, the right
     state the low edge of the cell above it; the flux kernel carries each
     cell's high edge on to the next face, so every cell is reconstructed once.
+    PPM also carries the interpolated value at the face (third value returned),
+    which is the next cell's ``am``; pass NaN where it is not known.
     ``method`` must be a compile-time constant in numba code: only its code is
     compiled into the caller.
     """
 
 
-def _pcm_edges(w, v, k, j, i, dk, dj, di, method, limiter):
-    return w[v, k, j, i], w[v, k, j, i]
+def _pcm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
+    return w[v, k, j, i], w[v, k, j, i], 0.0
 
 
-def _plm_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+def _plm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
     q0 = w[v, k, j, i]
     slope = plm_slope(w[v, k - 2 * dk, j - 2 * dj, i - 2 * di], w[v, k - dk, j - dj, i - di],
                       q0, w[v, k + dk, j + dj, i + di], w[v, k + 2 * dk, j + 2 * dj, i + 2 * di],
                       limiter)
-    return q0 - 0.5 * slope, q0 + 0.5 * slope
+    return q0 - 0.5 * slope, q0 + 0.5 * slope, 0.0
 
 
-def _ppm_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+def _ppm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
     qm2 = w[v, k - 2 * dk, j - 2 * dj, i - 2 * di]
     qm1 = w[v, k - dk, j - dj, i - di]
     q0 = w[v, k, j, i]
     qp1 = w[v, k + dk, j + dj, i + di]
     qp2 = w[v, k + 2 * dk, j + 2 * dj, i + 2 * di]
-    return _ppm_cell(qm2, qm1, q0, qp1, qp2,
-                     _ppm_face(qm2, qm1, q0, qp1), _ppm_face(qm1, q0, qp1, qp2))
+    if am != am:  # NaN: not carried from the cell below
+        am = _ppm_face(qm2, qm1, q0, qp1)
+    ap = _ppm_face(qm1, q0, qp1, qp2)
+    lo, hi = _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap)
+    return lo, hi, ap
 
 
-@overload(cell_edges, prefer_literal=True, jit_options={"forceinline": True, "error_model": "numpy"})
-def _cell_edges(w, v, k, j, i, dk, dj, di, method, limiter):
+@overload(cell_edges, prefer_literal=True,
+          jit_options={"forceinline": True, "error_model": "numpy"})
+def _cell_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
     if not isinstance(method, types.IntegerLiteral):
         raise errors.TypingError("cell_edges: the method must be a compile-time constant")
     return {PCM: _pcm_edges, PLM: _plm_edges, PPM: _ppm_edges}[method.literal_value]

@@ -266,7 +266,8 @@ def flux(code, rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     compile-time constant in numba code: only that solver is compiled into the caller."""
 
 
-@overload(flux, prefer_literal=True, jit_options={"forceinline": True, "error_model": "numpy"})
+@overload(flux, prefer_literal=True,
+          jit_options={"forceinline": True, "error_model": "numpy"})
 def _flux(code, rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     if not isinstance(code, types.IntegerLiteral):
         raise errors.TypingError("riemann.flux: the solver must be a compile-time constant")
