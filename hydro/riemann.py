@@ -151,15 +151,19 @@ def hllc(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
 
 @numba.njit(inline="always")
 def _pressure_function(p, rk, pk, ck, gamma):
-    """Toro eqs. 4.6-4.7 and their derivative: f_K(p) and f_K'(p)."""
+    """Toro eqs. 4.6-4.7 and their derivative: f_K(p), f_K'(p), and c*_K / c_K.
+
+    On the rarefaction branch the one power x = (p/p_K)^((g-1)/2g) gives all
+    three: f_K = 2 c_K (x - 1) / (g - 1), f_K' = x (p_K / p) / (rho_K c_K) (the
+    power -(g+1)/2g is (g-1)/2g - 1), and x itself is c*_K / c_K (Toro eq. 4.54),
+    kept for the sampling."""
     if p > pk:
         ak = 2.0 / ((gamma + 1.0) * rk)
         bk = (gamma - 1.0) / (gamma + 1.0) * pk
         q = math.sqrt(ak / (p + bk))
-        return (p - pk) * q, q * (1.0 - 0.5 * (p - pk) / (p + bk))
-    e = (gamma - 1.0) / (2.0 * gamma)
-    f = 2.0 * ck / (gamma - 1.0) * ((p / pk) ** e - 1.0)
-    return f, (p / pk) ** (-(gamma + 1.0) / (2.0 * gamma)) / (rk * ck)
+        return (p - pk) * q, q * (1.0 - 0.5 * (p - pk) / (p + bk)), 1.0
+    x = (p / pk) ** ((gamma - 1.0) / (2.0 * gamma))
+    return 2.0 * ck / (gamma - 1.0) * (x - 1.0), x * pk / (p * rk * ck), x
 
 
 @numba.njit(cache=True)
@@ -168,9 +172,11 @@ def exact_state(rl, vl, pl, rr, vr, pr, gamma, xi):
 
     Newton iteration for the star pressure (Toro sec. 4.3, eq. 4.44) from the
     PVRS guess, then sampling (Toro sec. 4.5); a vacuum generated between the
-    rarefactions is sampled as in Toro sec. 4.6.  Returns (rho, v, p, side)
-    where side is -1 left of the contact and +1 right of it (it selects the
-    transverse velocities).
+    rarefactions is sampled as in Toro sec. 4.6.  The iteration stops when the
+    next step would change p by less than 1e-14 of itself, keeping the p where
+    f_K were last evaluated (so v* = (v_L + v_R + f_R - f_L) / 2 needs no more
+    powers).  Returns (rho, v, p, side) where side is -1 left of the contact and
+    +1 right of it (it selects the transverse velocities).
     """
     cl = math.sqrt(gamma * pl / rl)
     cr = math.sqrt(gamma * pr / rr)
@@ -181,24 +187,21 @@ def exact_state(rl, vl, pl, rr, vr, pr, gamma, xi):
         s_vl = vl + 2.0 * cl / gm1
         s_vr = vr - 2.0 * cr / gm1
         if xi <= s_vl:
-            return _sample_left(rl, vl, pl, cl, gamma, 0.0, s_vl, xi)
+            return _sample_left(rl, vl, pl, cl, gamma, 0.0, 0.0, s_vl, xi)
         if xi >= s_vr:
-            return _sample_right(rr, vr, pr, cr, gamma, 0.0, s_vr, xi)
+            return _sample_right(rr, vr, pr, cr, gamma, 0.0, 0.0, s_vr, xi)
         return 0.0, 0.5 * (s_vl + s_vr), 0.0, (-1 if xi < 0.5 * (s_vl + s_vr) else 1)
     p = max(1e-12 * min(pl, pr),
             0.5 * (pl + pr) - 0.125 * (vr - vl) * (rl + rr) * (cl + cr))
     for _ in range(100):
-        fl, dfl = _pressure_function(p, rl, pl, cl, gamma)
-        fr, dfr = _pressure_function(p, rr, pr, cr, gamma)
+        fl, dfl, xl = _pressure_function(p, rl, pl, cl, gamma)
+        fr, dfr, xr = _pressure_function(p, rr, pr, cr, gamma)
         p_new = p - (fl + fr + vr - vl) / (dfl + dfr)
         if p_new <= 0.0:
             p_new = 1e-12 * min(pl, pr)
-        change = 2.0 * abs(p_new - p) / (p_new + p)
-        p = p_new
-        if change < 1e-14:
+        if 2.0 * abs(p_new - p) / (p_new + p) < 1e-14:
             break
-    fl, _ = _pressure_function(p, rl, pl, cl, gamma)
-    fr, _ = _pressure_function(p, rr, pr, cr, gamma)
+        p = p_new
     v_star = 0.5 * (vl + vr) + 0.5 * (fr - fl)
     if xi <= v_star:
         if p > pl:
@@ -208,48 +211,44 @@ def exact_state(rl, vl, pl, rr, vr, pr, gamma, xi):
                 return rl, vl, pl, -1
             ratio = p / pl
             return rl * (ratio + gm1 / gp1) / (gm1 / gp1 * ratio + 1.0), v_star, p, -1
-        c_star = cl * (p / pl) ** (gm1 / (2.0 * gamma))
-        return _sample_left(rl, vl, pl, cl, gamma, p, v_star - c_star, xi)
+        c_star = cl * xl
+        return _sample_left(rl, vl, pl, cl, gamma, p, c_star, v_star - c_star, xi)
     if p > pr:
         sr = vr + cr * math.sqrt(gp1 / (2.0 * gamma) * p / pr + gm1 / (2.0 * gamma))
         if xi >= sr:
             return rr, vr, pr, 1
         ratio = p / pr
         return rr * (ratio + gm1 / gp1) / (gm1 / gp1 * ratio + 1.0), v_star, p, 1
-    c_star = cr * (p / pr) ** (gm1 / (2.0 * gamma))
-    return _sample_right(rr, vr, pr, cr, gamma, p, v_star + c_star, xi)
+    c_star = cr * xr
+    return _sample_right(rr, vr, pr, cr, gamma, p, c_star, v_star + c_star, xi)
 
 
 @numba.njit(inline="always")
-def _sample_left(rl, vl, pl, cl, gamma, p_star, s_tail, xi):
-    """Left rarefaction: head at vl - cl, tail at s_tail (Toro eqs. 4.53-4.56)."""
+def _sample_left(rl, vl, pl, cl, gamma, p_star, c_star, s_tail, xi):
+    """Left rarefaction: head at vl - cl, tail at s_tail, sound speed c_star behind it
+    (Toro eqs. 4.53-4.56)."""
     gm1 = gamma - 1.0
     if xi <= vl - cl:
         return rl, vl, pl, -1
     if xi >= s_tail:
-        return rl * (p_star / pl) ** (1.0 / gamma), s_tail + _star_c(rl, pl, p_star, gamma), p_star, -1
+        return rl * (p_star / pl) ** (1.0 / gamma), s_tail + c_star, p_star, -1
     f = 2.0 / (gamma + 1.0) + gm1 / ((gamma + 1.0) * cl) * (vl - xi)
     return (rl * f ** (2.0 / gm1), 2.0 / (gamma + 1.0) * (cl + 0.5 * gm1 * vl + xi),
             pl * f ** (2.0 * gamma / gm1), -1)
 
 
 @numba.njit(inline="always")
-def _sample_right(rr, vr, pr, cr, gamma, p_star, s_tail, xi):
-    """Right rarefaction: head at vr + cr, tail at s_tail (Toro eqs. 4.60-4.63)."""
+def _sample_right(rr, vr, pr, cr, gamma, p_star, c_star, s_tail, xi):
+    """Right rarefaction: head at vr + cr, tail at s_tail, sound speed c_star behind it
+    (Toro eqs. 4.60-4.63)."""
     gm1 = gamma - 1.0
     if xi >= vr + cr:
         return rr, vr, pr, 1
     if xi <= s_tail:
-        return rr * (p_star / pr) ** (1.0 / gamma), s_tail - _star_c(rr, pr, p_star, gamma), p_star, 1
+        return rr * (p_star / pr) ** (1.0 / gamma), s_tail - c_star, p_star, 1
     f = 2.0 / (gamma + 1.0) - gm1 / ((gamma + 1.0) * cr) * (vr - xi)
     return (rr * f ** (2.0 / gm1), 2.0 / (gamma + 1.0) * (-cr + 0.5 * gm1 * vr + xi),
             pr * f ** (2.0 * gamma / gm1), 1)
-
-
-@numba.njit(inline="always")
-def _star_c(rk, pk, p_star, gamma):
-    """Sound speed in the star region behind a rarefaction, c*_K = c_K (p*/p_K)^((g-1)/2g)."""
-    return math.sqrt(gamma * pk / rk) * (p_star / pk) ** ((gamma - 1.0) / (2.0 * gamma))
 
 
 @numba.njit(cache=True)  # a call: its Newton iteration, not the call, is the cost
