@@ -109,7 +109,7 @@ def _same_sign_min(a, b, c, d):
 def _ppm_face(qm1, q0, qp1, qp2):
     """Value at the face between q0 and qp1: the fourth-order interpolant (CW84
     sec. 1; CS08 sec. 2), limited into [q0, qp1] by the curvature test of CS08."""
-    a = (7.0 * (q0 + qp1) - (qm1 + qp2)) / 12.0
+    a = (7.0 * (q0 + qp1) - (qm1 + qp2)) * (1.0 / 12.0)
     if (qp1 - a) * (a - q0) < 0.0:
         d2l = qm1 - 2.0 * q0 + qp1
         d2r = q0 - 2.0 * qp1 + qp2
