@@ -224,6 +224,13 @@ def exact_state(rl, vl, pl, rr, vr, pr, gamma, xi):
 
 
 @numba.njit(inline="always")
+def _star_density(p_star, c_star, gamma):
+    """Density behind a rarefaction, rho*_K = rho_K (p*/p_K)^(1/g) (Toro eq. 4.53),
+    from the sound speed there: rho* = g p* / c*^2, no power (0 at a vacuum)."""
+    return gamma * p_star / (c_star * c_star) if c_star > 0.0 else 0.0
+
+
+@numba.njit(inline="always")
 def _sample_left(rl, vl, pl, cl, gamma, p_star, c_star, s_tail, xi):
     """Left rarefaction: head at vl - cl, tail at s_tail, sound speed c_star behind it
     (Toro eqs. 4.53-4.56)."""
@@ -231,7 +238,7 @@ def _sample_left(rl, vl, pl, cl, gamma, p_star, c_star, s_tail, xi):
     if xi <= vl - cl:
         return rl, vl, pl, -1
     if xi >= s_tail:
-        return rl * (p_star / pl) ** (1.0 / gamma), s_tail + c_star, p_star, -1
+        return _star_density(p_star, c_star, gamma), s_tail + c_star, p_star, -1
     f = 2.0 / (gamma + 1.0) + gm1 / ((gamma + 1.0) * cl) * (vl - xi)
     return (rl * f ** (2.0 / gm1), 2.0 / (gamma + 1.0) * (cl + 0.5 * gm1 * vl + xi),
             pl * f ** (2.0 * gamma / gm1), -1)
@@ -245,7 +252,7 @@ def _sample_right(rr, vr, pr, cr, gamma, p_star, c_star, s_tail, xi):
     if xi >= vr + cr:
         return rr, vr, pr, 1
     if xi <= s_tail:
-        return rr * (p_star / pr) ** (1.0 / gamma), s_tail - c_star, p_star, 1
+        return _star_density(p_star, c_star, gamma), s_tail - c_star, p_star, 1
     f = 2.0 / (gamma + 1.0) - gm1 / ((gamma + 1.0) * cr) * (vr - xi)
     return (rr * f ** (2.0 / gm1), 2.0 / (gamma + 1.0) * (-cr + 0.5 * gm1 * vr + xi),
             pr * f ** (2.0 * gamma / gm1), 1)
