@@ -171,14 +171,21 @@ def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags):
 
 
 @numba.njit(inline="always")
+def _carry_on(carry, v, slot, edges):
+    """Carry on the high edge of a cell (and, for PPM, the value interpolated at its
+    high face); called alone for the cell below the first face of a pencil."""
+    carry[0, v, slot] = edges[1]
+    if carry.shape[0] == 2:
+        carry[1, v, slot] = edges[2]
+
+
+@numba.njit(inline="always")
 def _carry(carry, v, slot, edges):
     """The left and right states at a face from the carried high edge of the cell
     below and the edges of the cell above, whose high edge (and, for PPM, the
     value interpolated at its high face) is carried on."""
     left = carry[0, v, slot]
-    carry[0, v, slot] = edges[1]
-    if carry.shape[0] == 2:
-        carry[1, v, slot] = edges[2]
+    _carry_on(carry, v, slot, edges)
     return left, edges[0]
 
 
@@ -187,14 +194,6 @@ def _carried(carry, v, slot):
     """The value at the face below the current cell carried by PPM (the last plane
     of ``carry``; for other methods a value they ignore)."""
     return carry[carry.shape[0] - 1, v, slot]
-
-
-@numba.njit(inline="always")
-def _start(carry, v, slot, edges):
-    """Carry the edges of the cell below the first face of a pencil."""
-    carry[0, v, slot] = edges[1]
-    if carry.shape[0] == 2:
-        carry[1, v, slot] = edges[2]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -207,7 +206,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
     Faces are visited in order along each pencil, so each cell's state is
     reconstructed once (its high edge carried to the next face) and every cell
     receives its two face fluxes in the same order for any tiling.  ``method``,
-    ``limiter`` and ``solver`` are compile-time constants here (the caller's).
+    ``limiter``, ``solver`` and ``nvar`` are compile-time constants here.
     """
     numba.literally(nvar)
     correcting = flags.size > 0
@@ -246,7 +245,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
                     high, mass = highs[i - ia], masses[i - ia]
                     for s in range(NHYDRO, nvar):
                         if first:
-                            _start(carry, s, slot, reconstruct.cell_edges(
+                            _carry_on(carry, s, slot, reconstruct.cell_edges(
                                 w, s, kl, jl, il, dk, dj, di, method, limiter, np.nan))
                         sl, sr = _carry(carry, s, slot, reconstruct.cell_edges(
                             w, s, k, j, i, dk, dj, di, method, limiter,
@@ -259,7 +258,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
                     continue
                 if first:
                     for v in range(NHYDRO):
-                        _start(carry, v, slot, reconstruct.cell_edges(
+                        _carry_on(carry, v, slot, reconstruct.cell_edges(
                             w, v, kl, jl, il, dk, dj, di, method, limiter, np.nan))
                 rl, rr = _carry(carry, 0, slot, reconstruct.cell_edges(
                     w, 0, k, j, i, dk, dj, di, method, limiter, _carried(carry, 0, slot)))
@@ -306,7 +305,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
 @functools.cache
 def flux_kernel(method, limiter, solver, nvar):
     """``add_flux_divergence`` for one reconstruction, limiter and Riemann solver
-    (integer codes): a run compiles only the code it uses."""
+    (integer codes) and number of variables: a run compiles only the code it uses."""
 
     @numba.njit(cache=True, parallel=True)
     def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks):
