@@ -246,7 +246,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
                     for s in range(NHYDRO, nvar):
                         if first:
                             _carry_on(carry, s, slot, reconstruct.cell_edges(
-                                w, s, kl, jl, il, dk, dj, di, method, limiter, np.nan))
+                                w, s, kl, jl, il, dk, dj, di, method, limiter, None))
                         sl, sr = _carry(carry, s, slot, reconstruct.cell_edges(
                             w, s, k, j, i, dk, dj, di, method, limiter,
                             _carried(carry, s, slot)))
@@ -259,7 +259,7 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
                 if first:
                     for v in range(NHYDRO):
                         _carry_on(carry, v, slot, reconstruct.cell_edges(
-                            w, v, kl, jl, il, dk, dj, di, method, limiter, np.nan))
+                            w, v, kl, jl, il, dk, dj, di, method, limiter, None))
                 rl, rr = _carry(carry, 0, slot, reconstruct.cell_edges(
                     w, 0, k, j, i, dk, dj, di, method, limiter, _carried(carry, 0, slot)))
                 vnl, vnr = _carry(carry, ivn, slot, reconstruct.cell_edges(

@@ -129,9 +129,10 @@ def _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap):
     Elsewhere the parabola is kept monotone as in CW84 eq. 1.10.
     """
     if (ap - q0) * (q0 - am) <= 0.0 or (qp1 - q0) * (q0 - qm1) <= 0.0:
-        d2 = 6.0 * (am + ap - 2.0 * q0)
-        if d2 == 0.0:
+        curvature = am + ap - 2.0 * q0
+        if curvature == 0.0:  # (before the factor 6: one operation less on flat data)
             return q0, q0
+        d2 = 6.0 * curvature
         d2l = qm2 - 2.0 * qm1 + q0
         d2c = qm1 - 2.0 * q0 + qp1
         d2r = q0 - 2.0 * qp1 + qp2
@@ -154,10 +155,35 @@ def cell_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
     state the low edge of the cell above it; the flux kernel carries each
     cell's high edge on to the next face, so every cell is reconstructed once.
     PPM also carries the interpolated value at the face (third value returned),
-    which is the next cell's ``am``; pass NaN where it is not known.
+    which is the next cell's ``am``; pass None where it is not known (a choice
+    made when compiling, not a test per cell).
     ``method`` must be a compile-time constant in numba code: only its code is
     compiled into the caller.
     """
+
+
+@numba.njit(inline="always")
+def _stencil(w, v, k, j, i, dk, dj, di):
+    """The five values of variable v centred on cell (k, j, i) along the axis of the
+    index offsets (dk, dj, di).
+
+    The indices are cast to unsigned integers (the stencil stays inside the ghost
+    zones, never below index 0), so that numba skips the wrap-around of negative
+    indices: a few instructions per load, which were a twentieth of a PLM pass."""
+    s = numba.uint64
+    return (w[s(v), s(k - 2 * dk), s(j - 2 * dj), s(i - 2 * di)],
+            w[s(v), s(k - dk), s(j - dj), s(i - di)],
+            w[s(v), s(k), s(j), s(i)],
+            w[s(v), s(k + dk), s(j + dj), s(i + di)],
+            w[s(v), s(k + 2 * dk), s(j + 2 * dj), s(i + 2 * di)])
+
+
+@numba.njit(inline="always")
+def _ppm_parabola(qm2, qm1, q0, qp1, qp2, am):
+    """The limited edges of the middle cell and the interpolated value at its high face."""
+    ap = _ppm_face(qm1, q0, qp1, qp2)
+    lo, hi = _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap)
+    return lo, hi, ap
 
 
 def _pcm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
@@ -165,24 +191,19 @@ def _pcm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
 
 
 def _plm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
-    q0 = w[v, k, j, i]
-    slope = plm_slope(w[v, k - 2 * dk, j - 2 * dj, i - 2 * di], w[v, k - dk, j - dj, i - di],
-                      q0, w[v, k + dk, j + dj, i + di], w[v, k + 2 * dk, j + 2 * dj, i + 2 * di],
-                      limiter)
+    qm2, qm1, q0, qp1, qp2 = _stencil(w, v, k, j, i, dk, dj, di)
+    slope = plm_slope(qm2, qm1, q0, qp1, qp2, limiter)
     return q0 - 0.5 * slope, q0 + 0.5 * slope, 0.0
 
 
 def _ppm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
-    qm2 = w[v, k - 2 * dk, j - 2 * dj, i - 2 * di]
-    qm1 = w[v, k - dk, j - dj, i - di]
-    q0 = w[v, k, j, i]
-    qp1 = w[v, k + dk, j + dj, i + di]
-    qp2 = w[v, k + 2 * dk, j + 2 * dj, i + 2 * di]
-    if am != am:  # NaN: not carried from the cell below
-        am = _ppm_face(qm2, qm1, q0, qp1)
-    ap = _ppm_face(qm1, q0, qp1, qp2)
-    lo, hi = _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap)
-    return lo, hi, ap
+    qm2, qm1, q0, qp1, qp2 = _stencil(w, v, k, j, i, dk, dj, di)
+    return _ppm_parabola(qm2, qm1, q0, qp1, qp2, am)
+
+
+def _ppm_edges_alone(w, v, k, j, i, dk, dj, di, method, limiter, am):
+    qm2, qm1, q0, qp1, qp2 = _stencil(w, v, k, j, i, dk, dj, di)
+    return _ppm_parabola(qm2, qm1, q0, qp1, qp2, _ppm_face(qm2, qm1, q0, qp1))
 
 
 @overload(cell_edges, prefer_literal=True,
@@ -190,4 +211,5 @@ def _ppm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
 def _cell_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
     if not isinstance(method, types.IntegerLiteral):
         raise errors.TypingError("cell_edges: the method must be a compile-time constant")
-    return {PCM: _pcm_edges, PLM: _plm_edges, PPM: _ppm_edges}[method.literal_value]
+    ppm = _ppm_edges_alone if isinstance(am, types.NoneType) else _ppm_edges
+    return {PCM: _pcm_edges, PLM: _plm_edges, PPM: ppm}[method.literal_value]
