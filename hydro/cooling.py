@@ -41,26 +41,39 @@ def shipped_table(name, metallicity=1.0):
     return np.column_stack([10.0 ** log_t, zero + metallicity * (10.0 ** log_solar - zero)])
 
 
+# rows of the per-segment constants (``segment_integrals``): on segment k, with
+# Lambda = Lambda_k (T / T_k)^alpha_k and e_k = 1 - alpha_k, the antiderivative of
+# -1/Lambda is -SCALE_k (T / T_k)^e_k with SCALE_k = T_k / (Lambda_k e_k), or
+# -SCALE_k ln(T / T_k) with SCALE_k = T_k / Lambda_k where alpha_k = 1
+INV_T, EXPONENT, INV_EXPONENT, SCALE, INV_SCALE = range(5)
+
+
 def segment_integrals(temperatures, lambdas):
-    """Exponents alpha_k of each segment, F at every node (F = 0 at the top node),
-    and each segment's antiderivative at its own lower node (kept, not recomputed
-    per cell)."""
+    """Exponents alpha_k of each segment; the per-segment constants (rows INV_T ..
+    INV_SCALE: reciprocals kept, so that a cell costs no division by them); F at
+    every node (F = 0 at the top node); and each segment's antiderivative at its
+    own lower node."""
     t = np.asarray(temperatures, dtype=np.float64)
     lam = np.asarray(lambdas, dtype=np.float64)
     alpha = np.log(lam[1:] / lam[:-1]) / np.log(t[1:] / t[:-1])
-    s0 = np.array([_segment_f(t[k], t[k], lam[k], alpha[k]) for k in range(len(t) - 1)])
+    e = 1.0 - alpha
+    linear = alpha == 1.0
+    scale = t[:-1] / (lam[:-1] * np.where(linear, 1.0, e))
+    seg = np.array([1.0 / t[:-1], e, 1.0 / np.where(linear, 1.0, e), scale, 1.0 / scale])
+    s0 = np.array([_segment_f(t[k], k, seg) for k in range(len(t) - 1)])
     f = np.zeros_like(t)
     for k in range(len(t) - 2, -1, -1):
-        f[k] = f[k + 1] + s0[k] - _segment_f(t[k + 1], t[k], lam[k], alpha[k])
-    return alpha, f, s0
+        f[k] = f[k + 1] + s0[k] - _segment_f(t[k + 1], k, seg)
+    return alpha, seg, f, s0
 
 
 @numba.njit(inline="always")
-def _segment_f(temp, t_k, lam_k, alpha):
-    """An antiderivative of -1/Lambda on the segment with Lambda = lam_k (T/t_k)^alpha."""
-    if alpha == 1.0:
-        return -(t_k / lam_k) * math.log(temp / t_k)
-    return -(t_k / (lam_k * (1.0 - alpha))) * (temp / t_k) ** (1.0 - alpha)
+def _segment_f(temp, k, seg):
+    """An antiderivative of -1/Lambda on segment k."""
+    x = temp * seg[INV_T, k]
+    if seg[EXPONENT, k] == 0.0:
+        return -seg[SCALE, k] * math.log(x)
+    return -seg[SCALE, k] * x ** seg[EXPONENT, k]
 
 
 @numba.njit(inline="always")
@@ -91,14 +104,14 @@ def _cell_state(u, k, j, i, gamma, t_to_k, eta, ik):
 
 
 @numba.njit(inline="always")
-def _f_of_t(temp, t, lam, alpha, f, s0):
+def _f_of_t(temp, t, seg, f, s0):
     """F(T) from the table."""
     k = _segment(temp, t)
-    return f[k] + _segment_f(temp, t[k], lam[k], alpha[k]) - s0[k]
+    return f[k] + _segment_f(temp, k, seg) - s0[k]
 
 
 @numba.njit(inline="always")
-def _t_of_f(value, t, lam, alpha, f, s0):
+def _t_of_f(value, t, seg, f, s0):
     """The inverse of F: the temperature where F equals value."""
     k, hi = 0, t.size - 2  # the first k with f[k + 1] <= value (f falls with k)
     while k < hi:
@@ -108,10 +121,10 @@ def _t_of_f(value, t, lam, alpha, f, s0):
         else:
             hi = mid
     # solve f[k] + S(T) - S(t_k) = value on segment k
-    s = value - f[k] + s0[k]
-    if alpha[k] == 1.0:
-        return t[k] * math.exp(-s * lam[k] / t[k])
-    return t[k] * (-s * lam[k] * (1.0 - alpha[k]) / t[k]) ** (1.0 / (1.0 - alpha[k]))
+    x = -(value - f[k] + s0[k]) * seg[INV_SCALE, k]
+    if seg[EXPONENT, k] == 0.0:
+        return t[k] * math.exp(x)
+    return t[k] * x ** seg[INV_EXPONENT, k]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -130,8 +143,7 @@ def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha, eta, ik)
 
 
 @numba.njit(cache=True, parallel=True)
-def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, s0, heating, removed,
-         eta, ik):
+def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, seg, f, s0, heating, removed, eta, ik):
     """Exact cooling of the active cells of u over dt.
 
     ``t_to_k`` turns p/rho (code units) into kelvin, ``rate`` is C times the
@@ -142,16 +154,16 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, lam, alpha, f, s0, heating, 
     in ``removed``.  With dual energy the entropy rho K follows the internal
     energy (at fixed density p, and so K, scales with it).
     """
-    f_floor = _f_of_t(t_floor, t, lam, alpha, f, s0)
+    f_floor = _f_of_t(t_floor, t, seg, f, s0)
     for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
         k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
             lost = 0.0
             if temp > t_floor:
-                target = _f_of_t(temp, t, lam, alpha, f, s0) + rate * rho * dt
+                target = _f_of_t(temp, t, seg, f, s0) + rate * rho * dt
                 new = t_floor if target >= f_floor else \
-                    max(_t_of_f(target, t, lam, alpha, f, s0), t_floor)
+                    max(_t_of_f(target, t, seg, f, s0), t_floor)
                 lost = eint * (1.0 - new / temp)
                 u[4, k, j, i] -= lost
             u[4, k, j, i] += heating * dt
@@ -191,7 +203,7 @@ class Cooling(SourceTerm):
             raise ValueError(f"the temperature floor {temperature_floor} K lies below the "
                              f"cooling table (from {table[0, 0]} K)")
         self.t, self.lam = table[:, 0].copy(), table[:, 1].copy()
-        self.alpha, self.f, self.s0 = segment_integrals(self.t, self.lam)
+        self.alpha, self.seg, self.f, self.s0 = segment_integrals(self.t, self.lam)
         self.gamma = gamma
         self.t_floor = float(temperature_floor)
         self.t_to_k = float(temperature(np.float64(1.0), units, mu))
@@ -218,13 +230,12 @@ class Cooling(SourceTerm):
         b = np.array([0, 1, 0, 1, 0, 1])
         min_cooling_time(u, b, self.gamma, self.t_to_k, self.rate, self.t_floor, self.t,
                          self.lam, self.alpha, self.eta, self.ik)
-        cool(u, b, self.gamma, self.t_to_k, self.rate, 0.0, self.t_floor, self.t, self.lam,
-             self.alpha, self.f, self.s0, self.heating, np.zeros((1, 1, 1)), self.eta,
-             self.ik)
+        cool(u, b, self.gamma, self.t_to_k, self.rate, 0.0, self.t_floor, self.t, self.seg,
+             self.f, self.s0, self.heating, np.zeros((1, 1, 1)), self.eta, self.ik)
 
     def apply(self, w, u, block, t, dt, mass_flux):
         if self.removed is None or self.removed.shape != u.shape[1:]:
             self.removed = np.zeros(u.shape[1:])
         cool(u, block.bounds, self.gamma, self.t_to_k, self.rate, dt, self.t_floor,
-             self.t, self.lam, self.alpha, self.f, self.s0, self.heating, self.removed,
+             self.t, self.seg, self.f, self.s0, self.heating, self.removed,
              self.eta, self.ik)
