@@ -146,7 +146,8 @@ def combine(u, u0, b, g0, g1):
         k, j = row(r, b[0] - gk, b[2] - gj, nj)
         for v in range(u.shape[0]):
             for i in range(b[4] - gi, b[5] + gi):
-                u[v, k, j, i] = g0 * u0[v, k, j, i] + g1 * u[v, k, j, i]
+                c = (numba.uint64(v), numba.uint64(k), numba.uint64(j), numba.uint64(i))
+                u[c] = g0 * u0[c] + g1 * u[c]
 
 
 @numba.njit(cache=True, parallel=True)
