@@ -45,24 +45,27 @@ def add_gravity(w, u, b, ndim, dt, phi, dx, factors, mass_flux):
     """u += dt S_gravity on the active cells; ``mass_flux[a]`` holds dt F_rho of the
     stage on the low face of each cell along axis a, ``factors[a]`` the face
     area over the volume of the cells on its (left, right)."""
+    u64 = numba.uint64  # indices are >= 0: unsigned, numba emits no wrap-around code
     for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
         k, j = row(r, b[0], b[2], b[3] - b[2])
-        # axis by axis along the row: the inner loop has fixed offsets (it vectorises),
-        # and each cell still receives its axes' terms in the same order
+        # axis by axis along the row: the inner loop has fixed offsets, and with
+        # unsigned indices it vectorises; each cell receives its axes' terms in order
         for a in range(ndim):
             dk = 1 if a == 2 else 0
             dj = 1 if a == 1 else 0
             di = 1 if a == 0 else 0
             for i in range(b[4], b[5]):
-                pos = i if a == 0 else (j if a == 1 else k)
-                phi_m = phi[k - dk, j - dj, i - di]
-                phi_c = phi[k, j, i]
-                phi_p = phi[k + dk, j + dj, i + di]
-                u[1 + a, k, j, i] -= dt * w[0, k, j, i] * (phi_p - phi_m) / (2.0 * dx[a])
-                u[4, k, j, i] -= 0.5 * (
-                    mass_flux[a, k, j, i] * (phi_c - phi_m) * factors[a, 1, pos]
-                    + mass_flux[a, k + dk, j + dj, i + di] * (phi_p - phi_c)
-                    * factors[a, 0, pos + 1])
+                pos = u64(i if a == 0 else (j if a == 1 else k))
+                c = (u64(k), u64(j), u64(i))
+                m = (u64(k - dk), u64(j - dj), u64(i - di))
+                p = (u64(k + dk), u64(j + dj), u64(i + di))
+                phi_m = phi[m]
+                phi_c = phi[c]
+                phi_p = phi[p]
+                u[(u64(1 + a),) + c] -= dt * w[(u64(0),) + c] * (phi_p - phi_m) / (2.0 * dx[a])
+                u[(u64(4),) + c] -= 0.5 * (
+                    mass_flux[(u64(a),) + c] * (phi_c - phi_m) * factors[a, 1, pos]
+                    + mass_flux[(u64(a),) + p] * (phi_p - phi_c) * factors[a, 0, pos + u64(1)])
 
 
 class Gravity(SourceTerm):
