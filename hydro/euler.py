@@ -67,7 +67,10 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik, dx, ndim):
     nrho = 0
     npres = 0
     ndual = 0
-    dt = np.inf
+    # the fastest signal |v_a| + c_s along each axis: min over cells of dx_a / s equals
+    # dx_a / max over cells of s exactly (a correctly rounded quotient falls as its
+    # divisor grows), one division per axis instead of three per cell
+    fastest_x = fastest_y = fastest_z = 0.0
     bad = 0
     nscalar = u.shape[0] - NHYDRO
     for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
@@ -103,13 +106,21 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik, dx, ndim):
             w[4, k, j, i] = p
             for s in range(NHYDRO, NHYDRO + nscalar):
                 w[s, k, j, i] = u[s, k, j, i] * inv
-            cs = math.sqrt(gamma * p / rho) if ndim > 0 else 0.0
-            for a in range(ndim):
-                dt_cell = dx[a] / (abs(w[1 + a, k, j, i]) + cs)
-                if dt_cell > 0.0:
-                    dt = min(dt, dt_cell)
+            if ndim > 0:
+                cs = math.sqrt(gamma * p / rho)
+                sx = abs(vx) + cs
+                sy = abs(vy) + cs if ndim > 1 else 0.0
+                sz = abs(vz) + cs if ndim > 2 else 0.0
+                if sx < np.inf and sy < np.inf and sz < np.inf:
+                    fastest_x = max(fastest_x, sx)
+                    fastest_y = max(fastest_y, sy)
+                    fastest_z = max(fastest_z, sz)
                 else:
                     bad += 1
+    dt = np.inf
+    for a, fastest in enumerate((fastest_x, fastest_y, fastest_z)):
+        if a < ndim and fastest > 0.0:
+            dt = min(dt, dx[a] / fastest)
     return nrho, npres, ndual, (np.nan if bad else dt)
 
 
