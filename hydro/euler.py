@@ -459,10 +459,11 @@ class Euler:
         if flags.any():
             self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, flags)
 
-    def warm_up(self, ndim, first_order=True, spherical=False):
+    def warm_up(self, ndim, first_order=True, spherical=False, combines=True):
         """Compile (or load from the cache) every kernel a run of this system uses,
         on a block of a few cells: the first-order flux kernel only for integrators
-        with a first-order stage, the shell-wall source only in spherical symmetry."""
+        with a first-order stage, the stage combination only for those that combine
+        (not VL2), the shell-wall source only in spherical symmetry."""
         n = tuple(self.nghost if a < ndim else 1 for a in range(3))
         block = Block((0, 0, 0), n, tuple(self.nghost if a < ndim else 0 for a in range(3)),
                       (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
@@ -473,7 +474,8 @@ class Euler:
         floors, dual = dict(self.floors), self.dual
         self.primitives(u, w, block, ndim)
         self.floors, self.dual = floors, dual
-        combine(u, u.copy(), block.bounds, 0.5, 0.5)
+        if combines:
+            combine(u, u.copy(), block.bounds, 0.5, 0.5)
         if first_order:
             self.update(w, u, block, ndim, 1e-3, first_order=True)
         self.update(w, u, block, ndim, 1e-3)

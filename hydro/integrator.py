@@ -43,6 +43,16 @@ class Integrator:
         self.split = [s for s in sources if s.operator_split]
         self.ndim = ndim
         self.needs_mass_flux = any(s.uses_mass_flux for s in sources)
+        self.combines = any(self._start(n) == "combine" for n in range(len(self.stages)))
+
+    def _start(self, n):
+        """How stage n starts: from u as it is (g0 = 0, g1 = 1: None); from u0 itself,
+        updated in place and swapped with u ("swap": g0 = 1, g1 = 0 in the last stage,
+        VL2); or from u = g0 u0 + g1 u ("combine")."""
+        g0, g1 = self.stages[n][:2]
+        if (g0, g1) == (0.0, 1.0):
+            return None
+        return "swap" if n == len(self.stages) - 1 and (g0, g1) == (1.0, 0.0) else "combine"
 
     def advance(self, state, t, dt):
         """One cycle from t to t + dt.  On entry ``state.w`` holds the primitives of
@@ -54,17 +64,16 @@ class Integrator:
             state.mass_flux = np.zeros((3,) + block.shape)
         if system.fofc and state.flags is None:
             state.flags = np.zeros(block.shape, dtype=np.int8)
-        last = len(self.stages) - 1
         for n, (g0, g1, beta, c, first_order) in enumerate(self.stages):
             t_stage = t + c * dt
             if n > 0:
                 system.primitives(u, w, block)
                 self.boundaries.fill(w, block, t_stage)
-            if n == last and (g0, g1) == (1.0, 0.0):
-                # u = u0 + beta dt L (VL2): update u0 itself and swap, instead of a copy
+            start = self._start(n)
+            if start == "swap":  # u = u0 + beta dt L: update u0 itself instead of a copy
                 u, u0 = u0, u
                 state.u, state.u0 = u, u0
-            elif (g0, g1) != (0.0, 1.0):
+            elif start == "combine":
                 combine(u, u0, block.bounds, g0, g1)
             system.update(w, u, block, self.ndim, beta * dt, first_order, state.mass_flux)
             if system.fofc:
