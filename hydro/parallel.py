@@ -103,12 +103,12 @@ _CARTESIAN = {}
 
 
 def warm_up():
-    """Compile (or load) the exact-sum kernel for the arrays the driver sums: 1 to 3
-    dimensions, contiguous or not (active parts of blocks, face slabs); and the layer
-    copy of the ghost exchange, for the state and for the flux-correction flags."""
+    """Compile (or load) the exact-sum kernel for the arrays the driver sums, which
+    ``exact_sums`` hands it as 3D views, contiguous or not (active parts of blocks,
+    face slabs); and the layer copy of the ghost exchange, for the state and for the
+    flux-correction flags."""
     cells = np.zeros((3, 3, 3))
-    for values in (cells.ravel(), cells[:, 0, 0], cells[0], cells[:, :, 0], cells,
-                   cells[:, :, 1:]):
+    for values in (cells, cells[:, :, 1:]):
         _add_partials(values, np.zeros(2), 0)
     for dtype in (np.float64, np.int8):
         field = np.zeros((1, 2, 2, 2), dtype=dtype)
@@ -216,9 +216,11 @@ class Parallel:
         start = wallclock.perf_counter()
         local = []
         for values in arrays:  # an iterable, used once
+            values = np.asarray(values, dtype=np.float64)
             # non-overlapping doubles: at most one per bit of the exponent range
-            partials = np.zeros(min(np.size(values) + 1, 2100))
-            count = _add_partials(values, partials, 0)
+            partials = np.zeros(min(values.size + 1, 2100))
+            # as a 3D view (no copy): two compiled variants, contiguous or not, for all
+            count = _add_partials(values[(None,) * (3 - values.ndim)], partials, 0)
             local.append(partials[:count].tolist())
         gathered = self.comm.allgather(local)
         self.comm_time += wallclock.perf_counter() - start
