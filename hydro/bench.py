@@ -15,7 +15,9 @@ parallel efficiency against one rank.
 ``--threads`` sets ``NUMBA_NUM_THREADS`` for each rank (one by default).
 
 ``--compare`` measures every configuration in ``CONFIGURATIONS`` at every size
-and rank count and prints one table (for the README's performance section).
+and rank count and prints one table (for the README's performance section);
+its repeats go round all rows in turn, so that the rows' ratios survive a
+machine whose speed drifts.
 """
 
 import argparse
@@ -68,21 +70,29 @@ def measure(n, cycles, problem, hydro, cooling, units):
             "bytes_per_cell": sum(peaks) / n ** 3}
 
 
-def _runs(n, ranks, threads, args, configuration):
-    """``args.repeat`` measurements of one configuration, each in fresh processes."""
+def _run(n, ranks, threads, args, configuration):
+    """One measurement of one configuration, in fresh processes."""
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     launch = [mpiexec, "-n", str(ranks)] if ranks > 1 else []
     env = os.environ | {"NUMBA_NUM_THREADS": str(threads)}
-    runs = []
-    for _ in range(args.repeat):
-        out = subprocess.run(
-            launch + [sys.executable, "-m", "hydro.bench", "--one", str(n), "--cycles",
-                      str(args.cycles), "--configuration", json.dumps(configuration)],
-            capture_output=True, text=True, check=True, env=env)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    out = subprocess.run(
+        launch + [sys.executable, "-m", "hydro.bench", "--one", str(n), "--cycles",
+                  str(args.cycles), "--configuration", json.dumps(configuration)],
+        capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _summary(runs):
+    """Median, min and max zone-cycles/s and the median bytes per cell of some runs."""
     zc = [r["zone_cycles_per_s"] for r in runs]
     mem = [r["bytes_per_cell"] for r in runs]
     return statistics.median(zc), min(zc), max(zc), statistics.median(mem)
+
+
+def _runs(n, ranks, threads, args, configuration):
+    """``args.repeat`` measurements of one configuration, each in fresh processes."""
+    return _summary([_run(n, ranks, threads, args, configuration)
+                     for _ in range(args.repeat)])
 
 
 def main(argv=None):
@@ -111,14 +121,21 @@ def main(argv=None):
     if args.compare:
         print(f"3D blast in a periodic cube, {args.cycles} cycles, median [min, max] of "
               f"{args.repeat} runs\n")
+        rows = [(name, n, ranks, threads) for name in CONFIGURATIONS for n in args.sizes
+                for ranks, threads in itertools.product(args.ranks, args.threads)]
+        # round robin: each repeat measures every row once, so that a machine whose
+        # speed drifts (shared cores) shifts all rows alike and their ratios hold
+        runs = {row: [] for row in rows}
+        for _ in range(args.repeat):
+            for name, n, ranks, threads in rows:
+                runs[name, n, ranks, threads].append(
+                    _run(n, ranks, threads, args, CONFIGURATIONS[name]))
         print("| configuration | cells | ranks x threads | zone-cycles/s | bytes/cell |")
         print("| --- | --- | --- | --- | --- |")
-        for name, configuration in CONFIGURATIONS.items():
-            for n in args.sizes:
-                for ranks, threads in itertools.product(args.ranks, args.threads):
-                    median, low, high, mem = _runs(n, ranks, threads, args, configuration)
-                    print(f"| {name} | {n}^3 | {ranks} x {threads} | {median:.2e} "
-                          f"[{low:.2e}, {high:.2e}] | {mem:.0f} |", flush=True)
+        for name, n, ranks, threads in rows:
+            median, low, high, mem = _summary(runs[name, n, ranks, threads])
+            print(f"| {name} | {n}^3 | {ranks} x {threads} | {median:.2e} "
+                  f"[{low:.2e}, {high:.2e}] | {mem:.0f} |")
         return 0
     scheme = {"reconstruction": args.reconstruction, "riemann": args.riemann,
               "integrator": args.integrator}
