@@ -185,8 +185,9 @@ class Parallel:
                 _copy_layers(w, _start(ghost_slice(block, axis, side)),
                              w, _start(edge_layers(block, axis, 1 - side)), axis, ng)
                 continue
-            outgoing = np.empty(w[edge_layers(block, axis, side)].shape, dtype=w.dtype)
-            _copy_layers(outgoing, 0, w, _start(edge_layers(block, axis, side)), axis, ng)
+            edge = edge_layers(block, axis, side)
+            outgoing = np.empty(w[edge].shape, dtype=w.dtype)
+            _copy_layers(outgoing, 0, w, _start(edge), axis, ng)
             incoming = np.empty_like(outgoing)
             requests.append(self.cart.Isend(outgoing, dest=neighbour, tag=2 * axis + side))
             self.messages += 1
