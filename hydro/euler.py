@@ -208,6 +208,71 @@ def _carried(carry, v, slot):
     return carry[carry.shape[0] - 1, v, slot]
 
 
+@numba.njit(inline="always")
+def _scalar_flux(w, s, k, j, i, kl, jl, il, sl, sr, high, mass, flags, correcting):
+    """The flux of scalar s through the face between cells (kl, jl, il) and (k, j, i):
+    the high-order mass flux ``high`` times the upwind value of the reconstructed
+    sl, sr.  In the correction pass (``correcting``, a constant) the first-order flux
+    (mass flux ``mass`` times the upwind cell value) minus that on the faces of
+    flagged cells, and 0 on the others (where ``high`` and ``mass`` were not
+    computed): the scalar loops run over every face, to carry the reconstruction
+    from cell to cell, and change only the flagged ones."""
+    fs = high * (sl if high >= 0.0 else sr)
+    if not correcting:
+        return fs
+    if flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
+        return 0.0
+    return mass * (w[s, kl, jl, il] if mass >= 0.0 else w[s, k, j, i]) - fs
+
+
+@numba.njit(inline="always")
+def _scalars_along(w, u, k, j, ia, ib, dt, left, right, highs, masses, flags, correcting,
+                   method, limiter, nvar):
+    """The scalars' fluxes through the faces ia .. ib - 1 of one pencil along x.
+
+    Along the pencil the high edge of the cell below a face and the running sum of
+    that cell's update are carried in registers: cell i - 1 receives
+    (u + dt right F_{i-1}) - dt left F_i, the sums of the face-by-face scatter in
+    the same order, so the same bits."""
+    ui = numba.uint64  # unsigned indices: no wrap-around of negative ones to compute
+    for s in range(NHYDRO, nvar):
+        _, below, face = reconstruct.cell_edges(w, s, k, j, ia - 1, 0, 0, 1,
+                                                method, limiter, None)
+        pending = u[ui(s), ui(k), ui(j), ui(ia - 1)]
+        for i in range(ia, ib):
+            low, high_edge, next_face = reconstruct.cell_edges(w, s, k, j, i, 0, 0, 1,
+                                                               method, limiter, face)
+            fs = _scalar_flux(w, s, k, j, i, k, j, i - 1, below, low, highs[i - ia],
+                              masses[i - ia], flags, correcting)
+            u[ui(s), ui(k), ui(j), ui(i - 1)] = pending - dt * left[i] * fs
+            pending = u[ui(s), ui(k), ui(j), ui(i)] + dt * right[i] * fs
+            below, face = high_edge, next_face
+        u[ui(s), ui(k), ui(j), ui(ib - 1)] = pending
+
+
+@numba.njit(inline="always")
+def _scalars_across(w, u, k, j, dk, dj, first, ia, ib, cl, cr, highs, masses, flags,
+                    correcting, carry, method, limiter, nvar):
+    """The scalars' fluxes through the faces ia .. ib - 1 of a row across the pencils
+    of a y or z sweep (faces at (k, j, i), cells below at (k - dk, j - dj, i)), the
+    high edges of the cells below carried in ``carry`` from the previous row
+    (reconstructed here at the ``first`` row)."""
+    ui = numba.uint64
+    kl, jl = k - dk, j - dj
+    for s in range(NHYDRO, nvar):
+        if first:
+            for i in range(ia, ib):
+                _carry_on(carry, s, i - ia, reconstruct.cell_edges(
+                    w, s, kl, jl, i, dk, dj, 0, method, limiter, None))
+        for i in range(ia, ib):
+            sl, sr = _carry(carry, s, i - ia, reconstruct.cell_edges(
+                w, s, k, j, i, dk, dj, 0, method, limiter, _carried(carry, s, i - ia)))
+            fs = _scalar_flux(w, s, k, j, i, kl, jl, i, sl, sr, highs[i - ia],
+                              masses[i - ia], flags, correcting)
+            u[ui(s), ui(k), ui(j), ui(i)] += cr * fs
+            u[ui(s), ui(kl), ui(jl), ui(i)] -= cl * fs
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, tile,
              method, limiter, solver, nvar):
@@ -240,79 +305,77 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
     masses = np.empty(ib - ia)  # and the mass flux through it (first-order if correcting)
     for m in range(m0, m1):
         k, j = (o, m) if axis == 1 else (m, o)
-        # the hydro variables of a row of faces, then its scalars: two short loop bodies
-        # keep more faces in flight in the processor than one long one
-        for part in range(1 if nvar == NHYDRO else 2):
-            for i in range(ia, ib):
-                kl, jl, il = k - dk, j - dj, i - di
-                slot = 0 if axis == 0 else i - ia
-                if correcting:
-                    if flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
-                        continue
-                first = correcting or (i == ia if axis == 0 else m == m0)
-                pos = i if axis == 0 else (j if axis == 1 else k)
-                cr = dt * right[pos]
-                cl = dt * left[pos]
-                if part == 1:
-                    high, mass = highs[i - ia], masses[i - ia]
-                    for s in range(NHYDRO, nvar):
-                        if first:
-                            _carry_on(carry, s, slot, reconstruct.cell_edges(
-                                w, s, kl, jl, il, dk, dj, di, method, limiter, None))
-                        sl, sr = _carry(carry, s, slot, reconstruct.cell_edges(
-                            w, s, k, j, i, dk, dj, di, method, limiter,
-                            _carried(carry, s, slot)))
-                        fs = high * (sl if high >= 0.0 else sr)
-                        if correcting:
-                            fs = mass * (w[s, kl, jl, il] if mass >= 0.0 else w[s, k, j, i]) - fs
-                        u[s, k, j, i] += cr * fs
-                        u[s, kl, jl, il] -= cl * fs
+        for i in range(ia, ib):
+            kl, jl, il = k - dk, j - dj, i - di
+            slot = 0 if axis == 0 else i - ia
+            if correcting:
+                if flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
                     continue
-                if first:
-                    for v in range(NHYDRO):
-                        _carry_on(carry, v, slot, reconstruct.cell_edges(
-                            w, v, kl, jl, il, dk, dj, di, method, limiter, None))
-                rl, rr = _carry(carry, 0, slot, reconstruct.cell_edges(
-                    w, 0, k, j, i, dk, dj, di, method, limiter, _carried(carry, 0, slot)))
-                vnl, vnr = _carry(carry, ivn, slot, reconstruct.cell_edges(
-                    w, ivn, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivn, slot)))
-                t1l, t1r = _carry(carry, ivt1, slot, reconstruct.cell_edges(
-                    w, ivt1, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt1, slot)))
-                t2l, t2r = _carry(carry, ivt2, slot, reconstruct.cell_edges(
-                    w, ivt2, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt2, slot)))
-                pl, pr = _carry(carry, 4, slot, reconstruct.cell_edges(
-                    w, 4, k, j, i, dk, dj, di, method, limiter, _carried(carry, 4, slot)))
-                if min(rl, rr, pl, pr) <= 0.0:
-                    # unphysical high-order states (near vacuum): this face at first order
-                    rl, rr = w[0, kl, jl, il], w[0, k, j, i]
-                    vnl, vnr = w[ivn, kl, jl, il], w[ivn, k, j, i]
-                    t1l, t1r = w[ivt1, kl, jl, il], w[ivt1, k, j, i]
-                    t2l, t2r = w[ivt2, kl, jl, il], w[ivt2, k, j, i]
-                    pl, pr = w[4, kl, jl, il], w[4, k, j, i]
-                f0, f1, f2, f3, f4 = riemann.flux(solver, rl, vnl, t1l, t2l, pl,
-                                                  rr, vnr, t1r, t2r, pr, gamma)
-                highs[i - ia] = f0
-                masses[i - ia] = f0
-                if correcting:  # add (first-order - high-order) flux
-                    g0, g1, g2, g3, g4 = riemann.hlle_call(
-                        w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il],
-                        w[ivt2, kl, jl, il], w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i],
-                        w[ivt1, k, j, i], w[ivt2, k, j, i], w[4, k, j, i], gamma)
-                    f0, f1, f2, f3, f4 = g0 - f0, g1 - f1, g2 - f2, g3 - f3, g4 - f4
-                    masses[i - ia] = g0
-                if store:
-                    mass_flux[k, j, i] = dt * masses[i - ia]
-                u[0, k, j, i] += cr * f0
-                u[ivn, k, j, i] += cr * f1
-                u[ivt1, k, j, i] += cr * f2
-                u[ivt2, k, j, i] += cr * f3
-                u[4, k, j, i] += cr * f4
-                u[0, kl, jl, il] -= cl * f0
-                u[ivn, kl, jl, il] -= cl * f1
-                u[ivt1, kl, jl, il] -= cl * f2
-                u[ivt2, kl, jl, il] -= cl * f3
-                u[4, kl, jl, il] -= cl * f4
-
+            first = correcting or (i == ia if axis == 0 else m == m0)
+            pos = i if axis == 0 else (j if axis == 1 else k)
+            cr = dt * right[pos]
+            cl = dt * left[pos]
+            if first:
+                for v in range(NHYDRO):
+                    _carry_on(carry, v, slot, reconstruct.cell_edges(
+                        w, v, kl, jl, il, dk, dj, di, method, limiter, None))
+            rl, rr = _carry(carry, 0, slot, reconstruct.cell_edges(
+                w, 0, k, j, i, dk, dj, di, method, limiter, _carried(carry, 0, slot)))
+            vnl, vnr = _carry(carry, ivn, slot, reconstruct.cell_edges(
+                w, ivn, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivn, slot)))
+            t1l, t1r = _carry(carry, ivt1, slot, reconstruct.cell_edges(
+                w, ivt1, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt1, slot)))
+            t2l, t2r = _carry(carry, ivt2, slot, reconstruct.cell_edges(
+                w, ivt2, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt2, slot)))
+            pl, pr = _carry(carry, 4, slot, reconstruct.cell_edges(
+                w, 4, k, j, i, dk, dj, di, method, limiter, _carried(carry, 4, slot)))
+            if min(rl, rr, pl, pr) <= 0.0:
+                # unphysical high-order states (near vacuum): this face at first order
+                rl, rr = w[0, kl, jl, il], w[0, k, j, i]
+                vnl, vnr = w[ivn, kl, jl, il], w[ivn, k, j, i]
+                t1l, t1r = w[ivt1, kl, jl, il], w[ivt1, k, j, i]
+                t2l, t2r = w[ivt2, kl, jl, il], w[ivt2, k, j, i]
+                pl, pr = w[4, kl, jl, il], w[4, k, j, i]
+            f0, f1, f2, f3, f4 = riemann.flux(solver, rl, vnl, t1l, t2l, pl,
+                                              rr, vnr, t1r, t2r, pr, gamma)
+            highs[i - ia] = f0
+            masses[i - ia] = f0
+            if correcting:  # add (first-order - high-order) flux
+                g0, g1, g2, g3, g4 = riemann.hlle_call(
+                    w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il],
+                    w[ivt2, kl, jl, il], w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i],
+                    w[ivt1, k, j, i], w[ivt2, k, j, i], w[4, k, j, i], gamma)
+                f0, f1, f2, f3, f4 = g0 - f0, g1 - f1, g2 - f2, g3 - f3, g4 - f4
+                masses[i - ia] = g0
+            if store:
+                mass_flux[k, j, i] = dt * masses[i - ia]
+            u[0, k, j, i] += cr * f0
+            u[ivn, k, j, i] += cr * f1
+            u[ivt1, k, j, i] += cr * f2
+            u[ivt2, k, j, i] += cr * f3
+            u[4, k, j, i] += cr * f4
+            u[0, kl, jl, il] -= cl * f0
+            u[ivn, kl, jl, il] -= cl * f1
+            u[ivt1, kl, jl, il] -= cl * f2
+            u[ivt2, kl, jl, il] -= cl * f3
+            u[4, kl, jl, il] -= cl * f4
+        # then the scalars of the row of faces, one after the other: short loops, which
+        # for the y and z sweeps (faces side by side in memory) the compiler vectorises
+        # (called with ``correcting`` a constant, so that each call compiles to a loop
+        # free of its test)
+        if axis == 0:
+            if correcting:
+                _scalars_along(w, u, k, j, ia, ib, dt, left, right, highs, masses, flags,
+                               True, method, limiter, nvar)
+            else:
+                _scalars_along(w, u, k, j, ia, ib, dt, left, right, highs, masses, flags,
+                               False, method, limiter, nvar)
+        elif correcting:
+            _scalars_across(w, u, k, j, dk, dj, m == m0, ia, ib, dt * left[m], dt * right[m],
+                            highs, masses, flags, True, carry, method, limiter, nvar)
+        else:
+            _scalars_across(w, u, k, j, dk, dj, m == m0, ia, ib, dt * left[m], dt * right[m],
+                            highs, masses, flags, False, carry, method, limiter, nvar)
 
 @functools.cache
 def flux_kernel(method, limiter, solver, nvar):
@@ -335,9 +398,10 @@ def flux_kernel(method, limiter, solver, nvar):
         depend on the number of threads.
 
         If ``flags`` is not empty this is the first-order flux correction pass
-        (Lemoine 2016, J. Comput. Phys. 326, 1; as in AthenaK): only faces of
-        flagged cells are visited, and their high-order flux, recomputed bit for
-        bit, is replaced by the HLLE flux of the cell-centred states.
+        (Lemoine 2016, J. Comput. Phys. 326, 1; as in AthenaK): only the faces of
+        flagged cells change, their high-order flux, recomputed bit for bit,
+        replaced by the HLLE flux of the cell-centred states (and a scalar's by the
+        HLLE mass flux times the upwind cell value).
         """
         outer = b[1] - b[0] if axis == 1 else b[3] - b[2]
         for tile in numba.prange(outer * ichunks):
