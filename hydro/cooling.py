@@ -15,6 +15,17 @@ F and its inverse are closed-form on each segment (Townsend eqs. A1-A7); above
 the table the top segment's power law continues.  Cooling stops at the
 temperature floor: when F reaches F(T_floor) the cell sits on the floor, for
 any time step.
+
+A step that ends on the segment it starts on (most steps: the time step is
+usually far below the cooling time) is the same solution written relative to
+the cell's own temperature, with Lambda = Lambda_k (T / T_k)^alpha_k and
+e = 1 - alpha_k:
+
+    T_new / T = (1 - y)^(1/e),   y = C rho dt e Lambda(T) / T,
+
+and the energy lost is the fraction 1 - (1 - y)^(1/e) of the thermal energy,
+summed as its binomial series where y is small: one power per cell instead of
+two, and no loss of digits to the difference of two nearby values of F.
 """
 
 import math
@@ -104,10 +115,43 @@ def _cell_state(u, k, j, i, gamma, t_to_k, eta, ik):
 
 
 @numba.njit(inline="always")
+def _f_on(temp, k, seg, f, s0):
+    """F(T) for T on segment k."""
+    return f[k] + _segment_f(temp, k, seg) - s0[k]
+
+
+@numba.njit(inline="always")
 def _f_of_t(temp, t, seg, f, s0):
     """F(T) from the table."""
-    k = _segment(temp, t)
-    return f[k] + _segment_f(temp, k, seg) - s0[k]
+    return _f_on(temp, _segment(temp, t), seg, f, s0)
+
+
+@numba.njit(inline="always")
+def _cooled_on_segment(temp, delta, k, t, seg):
+    """The fraction 1 - T_new / T of the thermal energy lost when F advances by delta
+    from T on segment k, and whether T_new is still on that segment (if not, the
+    fraction is not computed).
+
+    With x = T / T_k and SCALE_k (x^e - x_new^e) = delta, T_new = T (1 - y)^(1/e)
+    where y = delta / (SCALE_k x^e); where F = -SCALE_k ln x (e = 0),
+    T_new = T exp(-delta / SCALE_k).  1 - (1 - y)^a with a = 1/e is -expm1(a log1p(-y)),
+    or for |y| (|a| + 4) < 1e-4 its binomial series to y^4, exact to round-off
+    there (each next term is smaller by |y| |a - n| / (n + 1) < 1e-4) and free of
+    the two transcendental functions."""
+    e = seg[EXPONENT, k]
+    if e == 0.0:
+        fraction = -math.expm1(-delta * seg[INV_SCALE, k])
+        return fraction, temp * (1.0 - fraction) >= t[k]
+    xe = (temp * seg[INV_T, k]) ** e
+    y = delta * seg[INV_SCALE, k] / xe
+    # on the segment while x_new = (x^e (1 - y))^(1/e) >= 1
+    if not (xe * (1.0 - y) >= 1.0 if e > 0.0 else xe * (1.0 - y) <= 1.0):
+        return 0.0, False
+    a = seg[INV_EXPONENT, k]
+    if abs(y) * (abs(a) + 4.0) < 1e-4:
+        return a * y * (1.0 + (1.0 - a) * 0.5 * y * (1.0 + (2.0 - a) * (1.0 / 3.0) * y
+                                                     * (1.0 + (3.0 - a) * 0.25 * y))), True
+    return -math.expm1(math.log1p(-y) * a), True
 
 
 @numba.njit(inline="always")
@@ -161,10 +205,16 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, seg, f, s0, heating, removed
             rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
             lost = 0.0
             if temp > t_floor:
-                target = _f_of_t(temp, t, seg, f, s0) + rate * rho * dt
-                new = t_floor if target >= f_floor else \
-                    max(_t_of_f(target, t, seg, f, s0), t_floor)
-                lost = eint * (1.0 - new / temp)
+                delta = rate * rho * dt
+                s = _segment(temp, t)
+                fraction, stays = _cooled_on_segment(temp, delta, s, t, seg)
+                if not stays or temp * (1.0 - fraction) < t_floor:
+                    # down the table through F, to the floor at most
+                    target = _f_on(temp, s, seg, f, s0) + delta
+                    new = t_floor if target >= f_floor else \
+                        max(_t_of_f(target, t, seg, f, s0), t_floor)
+                    fraction = 1.0 - new / temp
+                lost = eint * fraction
                 u[4, k, j, i] -= lost
             u[4, k, j, i] += heating * dt
             removed[k, j, i] = lost - heating * dt

@@ -42,6 +42,30 @@ def test_power_law_matches_the_analytic_temperature(alpha, steps):
     assert cool_cell(cooling, rho, t_init, total, steps) == pytest.approx(exact, rel=1e-10)
 
 
+@pytest.mark.parametrize("alpha", [-0.7, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("fraction_of_t_cool", [1e-9, 1e-6, 1e-3])
+def test_energy_lost_in_a_short_step_to_round_off(alpha, fraction_of_t_cool):
+    """One step short against the cooling time (as most are): the energy radiated is
+    the thermal energy times 1 - (1 - y)^(1/e), y = e C rho dt Lambda(T) / T, e = 1 -
+    alpha (exp(-C rho dt Lambda / T) for e = 0), here from log1p and expm1, to 1e-13.
+    Taken as a difference of two temperatures, or of two values of F, it would keep
+    only about as many digits as dt / t_cool leaves of the 16."""
+    lam0, t0, rho, t_init = 1e-22, 1e6, 1e-24, 1e7
+    table = [[1e4, lam0 * (1e4 / t0) ** alpha], [1e9, lam0 * (1e9 / t0) ** alpha]]
+    cooling = Cooling(table, UnitSystem(), MU, X, GAMMA, 1e4)
+    lam = lam0 * (t_init / t0) ** alpha
+    dt = fraction_of_t_cool * t_init / (cooling.rate * rho * lam)
+    u = _cell_u(cooling, rho, t_init)
+    thermal = u[4, 0, 0, 0]
+    cooling.apply(None, u, CELL, 0.0, dt, None)
+    e = 1.0 - alpha
+    if e == 0.0:
+        expected = -np.expm1(-cooling.rate * rho * dt * lam / t_init)
+    else:
+        expected = -np.expm1(np.log1p(-e * cooling.rate * rho * dt * lam / t_init) / e)
+    assert cooling.removed[0, 0, 0] == pytest.approx(thermal * expected, rel=1e-13, abs=0.0)
+
+
 def test_table_agrees_with_a_converged_explicit_integration():
     cooling = Cooling(TABLE, UnitSystem(), MU, X, GAMMA, 1e4)
     temps, lams = np.log(np.array(TABLE)).T
