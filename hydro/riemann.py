@@ -100,29 +100,41 @@ def hllc(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
 
     Wave speeds from the pressure-based estimate (Toro eqs. 10.59-10.62, PVRS
     pressure), star speed S* from Toro eq. 10.37, star states eq. 10.39.
+
+    The divisions are placed so that none waits on another's result where it
+    need not: a face's chain of dependent operations (square roots and
+    divisions take ~15-20 cycles each), not the count of operations, sets its
+    cost.  So gamma / rho_K is formed at once and the shocked side's
+    c_K q_K = c_K sqrt(1 + g (p*/p_K - 1)) as sqrt(gamma / rho_K (p_K + g (p* - p_K))),
+    and S - S* as (S D - N) / D from S* = N / D.
     """
-    cl = math.sqrt(gamma * pl / rl)
-    cr = math.sqrt(gamma * pr / rr)
+    gl = gamma / rl
+    gr = gamma / rr
+    cl = math.sqrt(gl * pl)
+    cr = math.sqrt(gr * pr)
     rho_bar = 0.5 * (rl + rr)
     c_bar = 0.5 * (cl + cr)
     p_star = max(0.0, 0.5 * (pl + pr) - 0.5 * (vnr - vnl) * rho_bar * c_bar)
     g = (gamma + 1.0) / (2.0 * gamma)
-    # q_K = sqrt(1 + g (p*/p_K - 1)) on a shocked side (p* > p_K), 1 otherwise; tested
-    # so that the branches follow the flow (none taken in a quiet region, the same one
-    # in a region of small waves), not the sign of each face's small pressure jump
-    ql = qr = 1.0
+    # c_K q_K with q_K = 1 unless side K is shocked (p* > p_K); tested so that the
+    # branches follow the flow (none taken in a quiet region, the same one in a
+    # region of small waves), not the sign of each face's small pressure jump
+    al, ar = cl, cr
     if p_star > max(pl, pr):
-        ql = math.sqrt(1.0 + g * (p_star / pl - 1.0))
-        qr = math.sqrt(1.0 + g * (p_star / pr - 1.0))
+        al = math.sqrt(gl * (pl + g * (p_star - pl)))
+        ar = math.sqrt(gr * (pr + g * (p_star - pr)))
     elif p_star > min(pl, pr):
-        q = math.sqrt(1.0 + g * (p_star / min(pl, pr) - 1.0))
-        ql = q if pl < pr else 1.0
-        qr = 1.0 if pl < pr else q
-    sl = vnl - cl * ql
-    sr = vnr + cr * qr
+        if pl < pr:
+            al = math.sqrt(gl * (pl + g * (p_star - pl)))
+        else:
+            ar = math.sqrt(gr * (pr + g * (p_star - pr)))
+    sl = vnl - al
+    sr = vnr + ar
     dl = rl * (sl - vnl)
     dr = rr * (sr - vnr)
-    s_star = (pr - pl + vnl * dl - vnr * dr) / (dl - dr)
+    num = pr - pl + vnl * dl - vnr * dr
+    den = dl - dr  # < 0: S_L < v_L, S_R > v_R
+    s_star = num / den
     if sl >= 0.0:
         return _physical_flux(rl, vnl, vt1l, vt2l, pl, gamma)
     if sr <= 0.0:
@@ -140,7 +152,7 @@ def hllc(rl, vnl, vt1l, vt2l, pl, rr, vnr, vt1r, vt2r, pr, gamma):
     f0, f1, f2, f3, f4 = _physical_flux(r, vn, vt1, vt2, p, gamma)
     e = p / (gamma - 1.0) + 0.5 * r * (vn * vn + vt1 * vt1 + vt2 * vt2)
     # U*_K - U_K, multiplied by S_K (Toro eq. 10.38-10.39)
-    rs = d / (s - s_star)
+    rs = d * den / (s * den - num)
     es = rs * (e / r + (s_star - vn) * (s_star + p / d))
     return (f0 + s * (rs - r),
             f1 + s * (rs * s_star - r * vn),
