@@ -168,7 +168,10 @@ def _pressure_function(p, rk, pk, ck, gamma):
     On the rarefaction branch the one power x = (p/p_K)^((g-1)/2g) gives all
     three: f_K = 2 c_K (x - 1) / (g - 1), f_K' = x (p_K / p) / (rho_K c_K) (the
     power -(g+1)/2g is (g-1)/2g - 1), and x itself is c*_K / c_K (Toro eq. 4.54),
-    kept for the sampling."""
+    kept for the sampling.  At p = p_K (the star pressure of a face between equal
+    pressures) x = 1 is written out: the same bits as the power, without its cost."""
+    if p == pk:
+        return 0.0, pk / (p * rk * ck), 1.0
     if p > pk:
         ak = 2.0 / ((gamma + 1.0) * rk)
         bk = (gamma - 1.0) / (gamma + 1.0) * pk
