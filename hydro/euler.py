@@ -11,11 +11,13 @@ Conserved ``u[var]``: rho, rho vx, rho vy, rho vz, E, rho s_1 .. rho s_n.
 Primitive ``w[var]``: rho, vx, vy, vz, p, s_1 .. s_n.
 
 The update is unsplit and dimension-agnostic: for each active axis one
-kernel walks the faces along pencils, reconstructs each cell once
-(``reconstruct``, the high edge carried to the next face), solves the
-Riemann problem (``riemann``) in local scalars, and scatters the flux
-difference straight into ``u``; no flux arrays are stored.  The kernel is
-compiled for the run's reconstruction and solver only (``flux_kernel``).  A
+kernel walks the faces row by row (a pencil along x, a row of faces side by
+side across the pencils of y and z), reconstructs each cell once
+(``reconstruct``, the high edge kept for the next face), solves the row's
+Riemann problems (``riemann``) and adds the flux differences into ``u``; the
+only buffers are a few rows long, and each phase is a loop over the row that
+the compiler vectorises.  The kernel is compiled for the run's reconstruction
+and solver only (``flux_kernel``).  A
 scalar's flux is the mass flux times the upwind concentration (e.g.
 Athena++, Stone et al. 2020, ApJS 249, 4, sec. 3.3).
 
@@ -183,110 +185,168 @@ def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags):
 
 
 @numba.njit(inline="always")
-def _carry_on(carry, v, slot, edges):
-    """Carry on the high edge of a cell (and, for PPM, the value interpolated at its
-    high face); called alone for the cell below the first face of a pencil."""
-    carry[0, v, slot] = edges[1]
-    if carry.shape[0] == 2:
-        carry[1, v, slot] = edges[2]
-
-
-@numba.njit(inline="always")
-def _carry(carry, v, slot, edges):
-    """The left and right states at a face from the carried high edge of the cell
-    below and the edges of the cell above, whose high edge (and, for PPM, the
-    value interpolated at its high face) is carried on."""
-    left = carry[0, v, slot]
-    _carry_on(carry, v, slot, edges)
-    return left, edges[0]
-
-
-@numba.njit(inline="always")
-def _carried(carry, v, slot):
-    """The value at the face below the current cell carried by PPM (the last plane
-    of ``carry``; for other methods a value they ignore)."""
-    return carry[carry.shape[0] - 1, v, slot]
-
-
-@numba.njit(inline="always")
-def _scalar_flux(w, s, k, j, i, kl, jl, il, sl, sr, high, mass, flags, correcting):
-    """The flux of scalar s through the face between cells (kl, jl, il) and (k, j, i):
-    the high-order mass flux ``high`` times the upwind value of the reconstructed
-    sl, sr.  In the correction pass (``correcting``, a constant) the first-order flux
-    (mass flux ``mass`` times the upwind cell value) minus that on the faces of
-    flagged cells, and 0 on the others (where ``high`` and ``mass`` were not
-    computed): the scalar loops run over every face, to carry the reconstruction
-    from cell to cell, and change only the flagged ones."""
-    fs = high * (sl if high >= 0.0 else sr)
-    if not correcting:
-        return fs
-    if flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
-        return 0.0
-    return mass * (w[s, kl, jl, il] if mass >= 0.0 else w[s, k, j, i]) - fs
-
-
-@numba.njit(inline="always")
-def _scalars_along(w, u, k, j, ia, ib, dt, left, right, highs, masses, flags, correcting,
-                   method, limiter, nvar):
-    """The scalars' fluxes through the faces ia .. ib - 1 of one pencil along x.
-
-    Along the pencil the high edge of the cell below a face and the running sum of
-    that cell's update are carried in registers: cell i - 1 receives
-    (u + dt right F_{i-1}) - dt left F_i, the sums of the face-by-face scatter in
-    the same order, so the same bits."""
+def _high_edges(w, hi, faces, k, j, ia, n, dk, dj, di, method, limiter, nvar):
+    """The high edges of cells (k, j, ia) .. (k, j, ia + n - 1) into hi[v, 0 .. n - 1]
+    (and for PPM the values interpolated at their high faces into ``faces``): the left
+    states of the first row of faces (y, z) or of a pencil's first face (x)."""
     ui = numba.uint64  # unsigned indices: no wrap-around of negative ones to compute
-    for s in range(NHYDRO, nvar):
-        _, below, face = reconstruct.cell_edges(w, s, k, j, ia - 1, 0, 0, 1,
-                                                method, limiter, None)
-        pending = u[ui(s), ui(k), ui(j), ui(ia - 1)]
-        for i in range(ia, ib):
-            low, high_edge, next_face = reconstruct.cell_edges(w, s, k, j, i, 0, 0, 1,
-                                                               method, limiter, face)
-            fs = _scalar_flux(w, s, k, j, i, k, j, i - 1, below, low, highs[i - ia],
-                              masses[i - ia], flags, correcting)
-            u[ui(s), ui(k), ui(j), ui(i - 1)] = pending - dt * left[i] * fs
-            pending = u[ui(s), ui(k), ui(j), ui(i)] + dt * right[i] * fs
-            below, face = high_edge, next_face
-        u[ui(s), ui(k), ui(j), ui(ib - 1)] = pending
+    for v in range(nvar):
+        for f in range(n):
+            _, hi[ui(v), ui(f)], faces[ui(v), ui(f)] = reconstruct.cell_edges(
+                w, v, k, j, ia + f, dk, dj, di, method, limiter, None)
 
 
 @numba.njit(inline="always")
-def _scalars_across(w, u, k, j, dk, dj, first, ia, ib, cl, cr, highs, masses, flags,
-                    correcting, carry, method, limiter, nvar):
-    """The scalars' fluxes through the faces ia .. ib - 1 of a row across the pencils
-    of a y or z sweep (faces at (k, j, i), cells below at (k - dk, j - dj, i)), the
-    high edges of the cells below carried in ``carry`` from the previous row
-    (reconstructed here at the ``first`` row)."""
+def _edges_of_row(w, lo, hi, faces, k, j, ia, dk, dj, di, method, limiter, nvar):
+    """Reconstruct the cells (k, j, ia + f) above a row of faces: the low edge, the
+    right state of face f, into lo[v, f]; the high edge into hi[v, f + di], where along
+    x (di = 1) it is the left state of the next face of the pencil, across y and z
+    that of the face above in the next row.
+
+    PPM carries the value interpolated at a cell's high face on to the cell above
+    (its low face's value): across y and z in ``faces``, a loop whose cells are
+    independent and vectorise; along x from cell to cell, a loop that stays scalar,
+    which for PPM is the cheaper: its limiter branches (none taken on flat data),
+    where a vectorised loop computes every branch."""
     ui = numba.uint64
-    kl, jl = k - dk, j - dj
+    for v in range(nvar):
+        if di == 1:
+            face = faces[ui(v), 0]
+            for f in range(lo.shape[1]):
+                lo[ui(v), ui(f)], hi[ui(v), ui(f + 1)], face = reconstruct.cell_edges(
+                    w, v, k, j, ia + f, dk, dj, di, method, limiter, face)
+        else:
+            for f in range(lo.shape[1]):
+                lo[ui(v), ui(f)], hi[ui(v), ui(f)], faces[ui(v), ui(f)] = \
+                    reconstruct.cell_edges(w, v, k, j, ia + f, dk, dj, di, method, limiter,
+                                           faces[ui(v), ui(f)])
+
+
+@numba.njit(inline="always")
+def _row_fluxes(w, ql, qr, flux, k, j, ia, dk, dj, di, ivn, ivt1, ivt2, gamma, solver,
+                nvar):
+    """The fluxes through a row of faces from their left and right states.
+
+    A face whose high-order states are unphysical (near vacuum) is taken at first
+    order.  A scalar's flux is the mass flux times its upwind reconstructed value."""
+    ui = numba.uint64
+    n = flux.shape[1]
+    for f in range(n):
+        if min(ql[0, f], qr[0, f], ql[4, f], qr[4, f]) <= 0.0:
+            for v in range(NHYDRO):
+                ql[v, f] = w[v, k - dk, j - dj, ia + f - di]
+                qr[v, f] = w[v, k, j, ia + f]
+    for f in range(n):
+        f0, f1, f2, f3, f4 = riemann.flux(
+            solver, ql[0, ui(f)], ql[ivn, ui(f)], ql[ivt1, ui(f)], ql[ivt2, ui(f)],
+            ql[4, ui(f)], qr[0, ui(f)], qr[ivn, ui(f)], qr[ivt1, ui(f)], qr[ivt2, ui(f)],
+            qr[4, ui(f)], gamma)
+        flux[0, ui(f)] = f0
+        flux[ivn, ui(f)] = f1
+        flux[ivt1, ui(f)] = f2
+        flux[ivt2, ui(f)] = f3
+        flux[4, ui(f)] = f4
     for s in range(NHYDRO, nvar):
-        if first:
-            for i in range(ia, ib):
-                _carry_on(carry, s, i - ia, reconstruct.cell_edges(
-                    w, s, kl, jl, i, dk, dj, 0, method, limiter, None))
-        for i in range(ia, ib):
-            sl, sr = _carry(carry, s, i - ia, reconstruct.cell_edges(
-                w, s, k, j, i, dk, dj, 0, method, limiter, _carried(carry, s, i - ia)))
-            fs = _scalar_flux(w, s, k, j, i, kl, jl, i, sl, sr, highs[i - ia],
-                              masses[i - ia], flags, correcting)
-            u[ui(s), ui(k), ui(j), ui(i)] += cr * fs
-            u[ui(s), ui(kl), ui(jl), ui(i)] -= cl * fs
+        for f in range(n):
+            mass = flux[0, ui(f)]
+            flux[ui(s), ui(f)] = mass * (ql[ui(s), ui(f)] if mass >= 0.0 else qr[ui(s), ui(f)])
+
+
+@numba.njit(inline="always")
+def _face_flagged(flags, k, j, i, dk, dj, di):
+    """Whether either cell of the face below cell (k, j, i) is flagged."""
+    return flags[k, j, i] != 0 or flags[k - dk, j - dj, i - di] != 0
+
+
+@numba.njit(inline="always")
+def _row_flagged(flags, k, j, ia, ib, dk, dj, di):
+    """Whether any face of the row (k, j, ia .. ib - 1) has a flagged cell."""
+    for i in range(ia, ib):
+        if _face_flagged(flags, k, j, i, dk, dj, di):
+            return True
+    return False
+
+
+@numba.njit(inline="always")
+def _first_order_corrections(w, flux, flags, mass_flux, dt, k, j, ia, dk, dj, di, ivn,
+                             ivt1, ivt2, gamma, nvar):
+    """On the faces of flagged cells, the first-order flux minus the high-order one in
+    ``flux``: the HLLE flux of the cell-centred states, and for a scalar the HLLE
+    mass flux times the upwind cell value; that mass flux (times dt) into
+    ``mass_flux`` if it is not empty."""
+    kl, jl = k - dk, j - dj
+    for f in range(flux.shape[1]):
+        i = ia + f
+        il = i - di
+        if not _face_flagged(flags, k, j, i, dk, dj, di):
+            continue
+        g0, g1, g2, g3, g4 = riemann.hlle_call(
+            w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il], w[ivt2, kl, jl, il],
+            w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i], w[ivt1, k, j, i],
+            w[ivt2, k, j, i], w[4, k, j, i], gamma)
+        if mass_flux.size > 0:
+            mass_flux[k, j, i] = dt * g0
+        for s in range(NHYDRO, nvar):
+            flux[s, f] = g0 * (w[s, kl, jl, il] if g0 >= 0.0 else w[s, k, j, i]) - flux[s, f]
+        flux[0, f] = g0 - flux[0, f]
+        flux[ivn, f] = g1 - flux[ivn, f]
+        flux[ivt1, f] = g2 - flux[ivt1, f]
+        flux[ivt2, f] = g3 - flux[ivt2, f]
+        flux[4, f] = g4 - flux[4, f]
+
+
+@numba.njit(inline="always")
+def _add_flux_differences(u, flux, flags, k, j, m, ia, dk, dj, di, dt, left, right,
+                          correcting, nvar):
+    """Add each face's flux, times dt and area over volume, to the cell above it and
+    subtract it from the cell below (in the correction pass on flagged faces only).
+
+    Along x a cell's two faces are in one row: the cell-by-cell form
+    u + dt F_low A/V - dt F_high A/V, the same operations in the same order as face
+    by face, lets the loop vectorise."""
+    ui = numba.uint64
+    n = flux.shape[1]
+    if di == 1 and not correcting:
+        for v in range(nvar):
+            u[ui(v), ui(k), ui(j), ui(ia - 1)] -= dt * left[ia] * flux[ui(v), 0]
+            for f in range(n - 1):
+                c = ia + f
+                u[ui(v), ui(k), ui(j), ui(c)] = (u[ui(v), ui(k), ui(j), ui(c)]
+                                                 + dt * right[c] * flux[ui(v), ui(f)]
+                                                 - dt * left[c + 1] * flux[ui(v), ui(f + 1)])
+            u[ui(v), ui(k), ui(j), ui(ia + n - 1)] += (dt * right[ia + n - 1]
+                                                        * flux[ui(v), ui(n - 1)])
+        return
+    kl, jl = k - dk, j - dj
+    for v in range(nvar):
+        for f in range(n):
+            i = ia + f
+            if correcting and not _face_flagged(flags, k, j, i, dk, dj, di):
+                continue
+            pos = i if di == 1 else m
+            u[ui(v), ui(k), ui(j), ui(i)] += dt * right[pos] * flux[ui(v), ui(f)]
+            u[ui(v), ui(kl), ui(jl), ui(i - di)] -= dt * left[pos] * flux[ui(v), ui(f)]
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, tile,
-             method, limiter, solver, nvar):
+             method, limiter, solver, nvar, correcting):
     """The faces of one tile of ``add_flux_divergence``: whole pencils along
     ``axis`` at one value of the outer index (k for the y sweep, j otherwise),
     and one of ``ichunks`` parts of the i range for the y and z sweeps.
 
-    Faces are visited in order along each pencil, so each cell's state is
-    reconstructed once (its high edge carried to the next face) and every cell
-    receives its two face fluxes in the same order for any tiling.  ``method``,
-    ``limiter``, ``solver`` and ``nvar`` are compile-time constants here.
+    Row by row of faces (a pencil along x; across the pencils of a y or z sweep a
+    row of faces side by side in memory), in phases that are each a plain loop
+    over the row, which the compiler vectorises where the faces are independent:
+    reconstruct the cells above the faces, solve the Riemann problems, then add
+    every face's flux difference.  Each cell is reconstructed once (its high edge
+    kept for the next face), and every cell receives its two face fluxes in the
+    same order for any tiling.  ``method``, ``limiter``, ``solver``, ``nvar`` and
+    ``correcting`` (the first-order correction pass) are compile-time constants.
     """
     numba.literally(nvar)
-    correcting = flags.size > 0
+    numba.literally(correcting)
+    ui = numba.uint64
     store = mass_flux.size > 0
     dk = 1 if axis == 2 else 0
     dj = 1 if axis == 1 else 0
@@ -299,83 +359,37 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
     ni = b[5] + di - b[4]
     ia = b[4] + (tile % ichunks) * ni // ichunks
     ib = b[4] + (tile % ichunks + 1) * ni // ichunks
-    # high edges of the cells below the faces (PPM: and their interpolated face values)
-    carry = np.empty((2 if method == reconstruct.PPM else 1, nvar, ib - ia))
-    highs = np.empty(ib - ia)  # each face's high-order mass flux, which carries the scalars
-    masses = np.empty(ib - ia)  # and the mass flux through it (first-order if correcting)
+    n = ib - ia
+    lo = np.empty((nvar, n))  # right states of the row's faces
+    hi = np.empty((2, nvar, n + 1))  # high edges of this row's cells and the row below's
+    flux = np.empty((nvar, n))
+    faces = np.empty((nvar, n))  # PPM: values interpolated at the cells' high faces
+    ready = False  # whether the high edges of the row below are in hi (y, z)
     for m in range(m0, m1):
         k, j = (o, m) if axis == 1 else (m, o)
-        for i in range(ia, ib):
-            kl, jl, il = k - dk, j - dj, i - di
-            slot = 0 if axis == 0 else i - ia
-            if correcting:
-                if flags[k, j, i] == 0 and flags[kl, jl, il] == 0:
-                    continue
-            first = correcting or (i == ia if axis == 0 else m == m0)
-            pos = i if axis == 0 else (j if axis == 1 else k)
-            cr = dt * right[pos]
-            cl = dt * left[pos]
-            if first:
-                for v in range(NHYDRO):
-                    _carry_on(carry, v, slot, reconstruct.cell_edges(
-                        w, v, kl, jl, il, dk, dj, di, method, limiter, None))
-            rl, rr = _carry(carry, 0, slot, reconstruct.cell_edges(
-                w, 0, k, j, i, dk, dj, di, method, limiter, _carried(carry, 0, slot)))
-            vnl, vnr = _carry(carry, ivn, slot, reconstruct.cell_edges(
-                w, ivn, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivn, slot)))
-            t1l, t1r = _carry(carry, ivt1, slot, reconstruct.cell_edges(
-                w, ivt1, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt1, slot)))
-            t2l, t2r = _carry(carry, ivt2, slot, reconstruct.cell_edges(
-                w, ivt2, k, j, i, dk, dj, di, method, limiter, _carried(carry, ivt2, slot)))
-            pl, pr = _carry(carry, 4, slot, reconstruct.cell_edges(
-                w, 4, k, j, i, dk, dj, di, method, limiter, _carried(carry, 4, slot)))
-            if min(rl, rr, pl, pr) <= 0.0:
-                # unphysical high-order states (near vacuum): this face at first order
-                rl, rr = w[0, kl, jl, il], w[0, k, j, i]
-                vnl, vnr = w[ivn, kl, jl, il], w[ivn, k, j, i]
-                t1l, t1r = w[ivt1, kl, jl, il], w[ivt1, k, j, i]
-                t2l, t2r = w[ivt2, kl, jl, il], w[ivt2, k, j, i]
-                pl, pr = w[4, kl, jl, il], w[4, k, j, i]
-            f0, f1, f2, f3, f4 = riemann.flux(solver, rl, vnl, t1l, t2l, pl,
-                                              rr, vnr, t1r, t2r, pr, gamma)
-            highs[i - ia] = f0
-            masses[i - ia] = f0
-            if correcting:  # add (first-order - high-order) flux
-                g0, g1, g2, g3, g4 = riemann.hlle_call(
-                    w[0, kl, jl, il], w[ivn, kl, jl, il], w[ivt1, kl, jl, il],
-                    w[ivt2, kl, jl, il], w[4, kl, jl, il], w[0, k, j, i], w[ivn, k, j, i],
-                    w[ivt1, k, j, i], w[ivt2, k, j, i], w[4, k, j, i], gamma)
-                f0, f1, f2, f3, f4 = g0 - f0, g1 - f1, g2 - f2, g3 - f3, g4 - f4
-                masses[i - ia] = g0
-            if store:
-                mass_flux[k, j, i] = dt * masses[i - ia]
-            u[0, k, j, i] += cr * f0
-            u[ivn, k, j, i] += cr * f1
-            u[ivt1, k, j, i] += cr * f2
-            u[ivt2, k, j, i] += cr * f3
-            u[4, k, j, i] += cr * f4
-            u[0, kl, jl, il] -= cl * f0
-            u[ivn, kl, jl, il] -= cl * f1
-            u[ivt1, kl, jl, il] -= cl * f2
-            u[ivt2, kl, jl, il] -= cl * f3
-            u[4, kl, jl, il] -= cl * f4
-        # then the scalars of the row of faces, one after the other: short loops, which
-        # for the y and z sweeps (faces side by side in memory) the compiler vectorises
-        # (called with ``correcting`` a constant, so that each call compiles to a loop
-        # free of its test)
-        if axis == 0:
-            if correcting:
-                _scalars_along(w, u, k, j, ia, ib, dt, left, right, highs, masses, flags,
-                               True, method, limiter, nvar)
-            else:
-                _scalars_along(w, u, k, j, ia, ib, dt, left, right, highs, masses, flags,
-                               False, method, limiter, nvar)
-        elif correcting:
-            _scalars_across(w, u, k, j, dk, dj, m == m0, ia, ib, dt * left[m], dt * right[m],
-                            highs, masses, flags, True, carry, method, limiter, nvar)
-        else:
-            _scalars_across(w, u, k, j, dk, dj, m == m0, ia, ib, dt * left[m], dt * right[m],
-                            highs, masses, flags, False, carry, method, limiter, nvar)
+        kl, jl = k - dk, j - dj
+        if correcting and not _row_flagged(flags, k, j, ia, ib, dk, dj, di):
+            ready = False
+            continue
+        above, below = hi[m % 2], hi[(m + 1) % 2]
+        if di == 1:
+            _high_edges(w, above, faces, k, j, ia - 1, 1, dk, dj, di, method, limiter, nvar)
+        elif not ready:
+            _high_edges(w, below, faces, kl, jl, ia, n, dk, dj, di, method, limiter, nvar)
+        _edges_of_row(w, lo, above, faces, k, j, ia, dk, dj, di, method, limiter, nvar)
+        ready = True
+        ql = above if di == 1 else below
+        _row_fluxes(w, ql, lo, flux, k, j, ia, dk, dj, di, ivn, ivt1, ivt2, gamma, solver,
+                    nvar)
+        if correcting:
+            _first_order_corrections(w, flux, flags, mass_flux, dt, k, j, ia, dk, dj, di,
+                                     ivn, ivt1, ivt2, gamma, nvar)
+        elif store:
+            for f in range(n):
+                mass_flux[k, j, ui(ia + f)] = dt * flux[0, ui(f)]
+        _add_flux_differences(u, flux, flags, k, j, m, ia, dk, dj, di, dt, left, right,
+                              correcting, nvar)
+
 
 @functools.cache
 def flux_kernel(method, limiter, solver, nvar):
@@ -406,8 +420,12 @@ def flux_kernel(method, limiter, solver, nvar):
         outer = b[1] - b[0] if axis == 1 else b[3] - b[2]
         for tile in numba.prange(outer * ichunks):
             # (the parallel loop's index is unsigned when lowered: one type, one compile)
-            _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
-                     np.int64(tile), method, limiter, solver, nvar)
+            if flags.size > 0:
+                _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
+                         np.int64(tile), method, limiter, solver, nvar, True)
+            else:
+                _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
+                         np.int64(tile), method, limiter, solver, nvar, False)
 
     return add_flux_divergence
 
