@@ -392,9 +392,10 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
 
 
 @functools.cache
-def flux_kernel(method, limiter, solver, nvar):
+def flux_kernel(method, limiter, solver, nvar, correcting=False):
     """``add_flux_divergence`` for one reconstruction, limiter and Riemann solver
-    (integer codes) and number of variables: a run compiles only the code it uses."""
+    (integer codes) and number of variables, as the stage update or as its
+    first-order correction pass: a run compiles only the code it uses."""
 
     @numba.njit(cache=True, parallel=True)
     def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks):
@@ -411,7 +412,7 @@ def flux_kernel(method, limiter, solver, nvar):
         Threads take tiles of whole pencils (``_pencils``), so the bits do not
         depend on the number of threads.
 
-        If ``flags`` is not empty this is the first-order flux correction pass
+        If ``correcting``, this is the first-order flux correction pass
         (Lemoine 2016, J. Comput. Phys. 326, 1; as in AthenaK): only the faces of
         flagged cells change, their high-order flux, recomputed bit for bit,
         replaced by the HLLE flux of the cell-centred states (and a scalar's by the
@@ -420,12 +421,8 @@ def flux_kernel(method, limiter, solver, nvar):
         outer = b[1] - b[0] if axis == 1 else b[3] - b[2]
         for tile in numba.prange(outer * ichunks):
             # (the parallel loop's index is unsigned when lowered: one type, one compile)
-            if flags.size > 0:
-                _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
-                         np.int64(tile), method, limiter, solver, nvar, True)
-            else:
-                _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
-                         np.int64(tile), method, limiter, solver, nvar, False)
+            _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
+                     np.int64(tile), method, limiter, solver, nvar, correcting)
 
     return add_flux_divergence
 
@@ -477,6 +474,7 @@ class Euler:
         self.dual = 0  # cell-stages whose pressure came from K
         self.fofc = bool(fofc)  # first-order flux correction before floors
         self.corrected = 0  # cells that needed it
+        self._corrections_ready = set()  # orders (first_order) whose pass is compiled
 
     @property
     def nghost(self):
@@ -515,15 +513,15 @@ class Euler:
         """u += dt * L(w): the flux divergence along every active axis (and, in
         spherical symmetry, the pressure on the shell walls).  ``mass_flux``
         (3 face arrays, or None) receives dt F_rho of every face."""
-        self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, _NO_FLAGS)
+        self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, _NO_FLAGS, False)
         if block.geometry == "spherical":
             add_geometric_source(w, u, block.bounds, dt, *block.face_factors(0))
 
-    def _flux_pass(self, w, u, block, ndim, dt, first_order, mass_flux, flags):
+    def _flux_pass(self, w, u, block, ndim, dt, first_order, mass_flux, flags, correcting):
         method = reconstruct.PCM if first_order else self.method
         for axis in range(ndim):
             left, right = block.face_factors(axis)
-            kernel = flux_kernel(method, self.limiter, self.solver, self.nvar)
+            kernel = flux_kernel(method, self.limiter, self.solver, self.nvar, correcting)
             kernel(w, u, block.bounds, axis, dt, left, right, self.gamma,
                    _NO_FLUX if mass_flux is None else mass_flux[axis], flags,
                    _chunks(block, axis))
@@ -539,13 +537,23 @@ class Euler:
         """First-order flux correction of the last ``update`` on the faces of flagged
         cells (``flags`` with the neighbours' flags in its ghosts)."""
         if flags.any():
-            self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, flags)
+            self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, flags, True)
 
-    def warm_up(self, ndim, first_order=True, spherical=False, combines=True):
-        """Compile (or load from the cache) every kernel a run of this system uses,
-        on a block of a few cells: the first-order flux kernel only for integrators
-        with a first-order stage, the stage combination only for those that combine
-        (not VL2), the shell-wall source only in spherical symmetry."""
+    def correction_ready(self, first_order):
+        """Whether the correction pass of a stage at this order is compiled (or loaded)."""
+        return first_order in self._corrections_ready
+
+    def warm_up_correction(self, ndim, first_order):
+        """Compile (or load from the cache) the first-order correction pass of a stage
+        at this order.  It is as large as the update's kernel and many runs never
+        need it, so it is compiled when a stage first flags cells, not at start-up."""
+        block, w, u = self._warm_up_state(ndim)
+        flags = np.ones(u.shape[1:], dtype=np.int8)
+        self.correct_fluxes(w, u, block, ndim, 1e-3, first_order, None, flags)
+        self._corrections_ready.add(first_order)
+
+    def _warm_up_state(self, ndim):
+        """A block of a few cells of uniform gas, to compile kernels on."""
         n = tuple(self.nghost if a < ndim else 1 for a in range(3))
         block = Block((0, 0, 0), n, tuple(self.nghost if a < ndim else 0 for a in range(3)),
                       (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
@@ -553,6 +561,15 @@ class Euler:
         w[0] = 1.0
         w[4] = 1.0
         self.conserved(w, u, block)
+        return block, w, u
+
+    def warm_up(self, ndim, first_order=True, spherical=False, combines=True):
+        """Compile (or load from the cache) every kernel a run of this system uses
+        from its start, on a block of a few cells: the first-order flux kernel only
+        for integrators with a first-order stage, the stage combination only for
+        those that combine (not VL2), the shell-wall source only in spherical
+        symmetry.  (The flux correction pass: ``warm_up_correction``.)"""
+        block, w, u = self._warm_up_state(ndim)
         floors, dual = dict(self.floors), self.dual
         self.primitives(u, w, block, ndim)
         self.floors, self.dual = floors, dual
@@ -564,7 +581,5 @@ class Euler:
         flags = np.ones(u.shape[1:], dtype=np.int8)
         find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, self.eta,
                         self.ik, flags)
-        flags[:] = 1
-        self.correct_fluxes(w, u, block, ndim, 1e-3, False, None, flags)
         if spherical:
             add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))

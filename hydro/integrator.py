@@ -19,9 +19,13 @@ through each block face until the driver reads and clears it (``outflow``).
 - rk3: SSP-RK3, Shu & Osher 1988, eq. 2.18.
 """
 
+import logging
+
 import numpy as np
 
 from .euler import combine
+
+log = logging.getLogger("hydro")
 
 STAGES = {
     "vl2": ((0.0, 1.0, 0.5, 0.0, True), (1.0, 0.0, 1.0, 0.5, False)),
@@ -44,6 +48,17 @@ class Integrator:
         self.ndim = ndim
         self.needs_mass_flux = any(s.uses_mass_flux for s in sources)
         self.combines = any(self._start(n) == "combine" for n in range(len(self.stages)))
+
+    def _compile_correction(self, flagged, first_order):
+        """Until the first-order flux correction of this stage's order is compiled:
+        once any rank has flagged cells, compile it there, rank 0 first (so that
+        ranks never race on the numba cache).  Every rank takes the same branch."""
+        system, parallel = self.system, self.boundaries.parallel
+        if system.correction_ready(first_order) or parallel.sum_int(flagged) == 0:
+            return
+        log.info("cells below the floors: compiling the first-order flux correction "
+                 "(or loading it from the cache)")
+        parallel.rank0_first(lambda: system.warm_up_correction(self.ndim, first_order))
 
     def _start(self, n):
         """How stage n starts: from u as it is (g0 = 0, g1 = 1: None); from u0 itself,
@@ -77,8 +92,9 @@ class Integrator:
                 combine(u, u0, block.bounds, g0, g1)
             system.update(w, u, block, self.ndim, beta * dt, first_order, state.mass_flux)
             if system.fofc:
-                system.flag_unphysical(u, block, state.flags)
+                flagged = system.flag_unphysical(u, block, state.flags)
                 self.boundaries.exchange(state.flags[None], block)
+                self._compile_correction(flagged, first_order)
                 system.correct_fluxes(w, u, block, self.ndim, beta * dt, first_order,
                                       state.mass_flux, state.flags)
             for source in self.unsplit:
