@@ -34,6 +34,7 @@ import os
 import numba
 import numpy as np
 
+from . import threads
 from .euler import row
 from .sources import SourceTerm
 
@@ -171,11 +172,12 @@ def _t_of_f(value, t, seg, f, s0):
     return t[k] * x ** seg[INV_EXPONENT, k]
 
 
-@numba.njit(cache=True, parallel=True)
-def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha, eta, ik):
-    """min over active cells above the floor of t_cool = T / (rate rho Lambda(T))."""
+@numba.njit(cache=True, nogil=True)
+def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha, eta, ik, part, parts):
+    """min over this part's active cells above the floor of t_cool = T / (rate rho Lambda(T))."""
     result = np.inf
-    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+    first, last = threads.share((b[1] - b[0]) * (b[3] - b[2]), part, parts)
+    for r in range(first, last):
         k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho, _, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
@@ -186,9 +188,10 @@ def min_cooling_time(u, b, gamma, t_to_k, rate, t_floor, t, lam, alpha, eta, ik)
     return result
 
 
-@numba.njit(cache=True, parallel=True)
-def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, seg, f, s0, heating, removed, eta, ik):
-    """Exact cooling of the active cells of u over dt.
+@numba.njit(cache=True, nogil=True)
+def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, seg, f, s0, heating, removed, eta, ik,
+         part, parts):
+    """Exact cooling of this part's active cells of u over dt.
 
     ``t_to_k`` turns p/rho (code units) into kelvin, ``rate`` is C times the
     density and time unit conversions, so that F advances by rate * rho * dt
@@ -199,7 +202,8 @@ def cool(u, b, gamma, t_to_k, rate, dt, t_floor, t, seg, f, s0, heating, removed
     energy (at fixed density p, and so K, scales with it).
     """
     f_floor = _f_of_t(t_floor, t, seg, f, s0)
-    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+    first, last = threads.share((b[1] - b[0]) * (b[3] - b[2]), part, parts)
+    for r in range(first, last):
         k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho, eint, temp = _cell_state(u, k, j, i, gamma, t_to_k, eta, ik)
@@ -269,8 +273,9 @@ class Cooling(SourceTerm):
 
     def cooling_time(self, u, block):
         """The shortest cooling time T / |dT/dt| of the block's cells (code units)."""
-        return min_cooling_time(u, block.bounds, self.gamma, self.t_to_k, self.rate,
-                                self.t_floor, self.t, self.lam, self.alpha, self.eta, self.ik)
+        return min(threads.run(min_cooling_time, u, block.bounds, self.gamma, self.t_to_k,
+                               self.rate, self.t_floor, self.t, self.lam, self.alpha,
+                               self.eta, self.ik))
 
     def budget(self, block, dt):
         return {"radiated": self.removed}
@@ -279,13 +284,13 @@ class Cooling(SourceTerm):
         u = np.ones((max(self.ik + 1, 5), 1, 1, 1))
         b = np.array([0, 1, 0, 1, 0, 1])
         min_cooling_time(u, b, self.gamma, self.t_to_k, self.rate, self.t_floor, self.t,
-                         self.lam, self.alpha, self.eta, self.ik)
+                         self.lam, self.alpha, self.eta, self.ik, 0, 1)
         cool(u, b, self.gamma, self.t_to_k, self.rate, 0.0, self.t_floor, self.t, self.seg,
-             self.f, self.s0, self.heating, np.zeros((1, 1, 1)), self.eta, self.ik)
+             self.f, self.s0, self.heating, np.zeros((1, 1, 1)), self.eta, self.ik, 0, 1)
 
     def apply(self, w, u, block, t, dt, mass_flux):
         if self.removed is None or self.removed.shape != u.shape[1:]:
             self.removed = np.zeros(u.shape[1:])
-        cool(u, block.bounds, self.gamma, self.t_to_k, self.rate, dt, self.t_floor,
-             self.t, self.seg, self.f, self.s0, self.heating, self.removed,
-             self.eta, self.ik)
+        threads.run(cool, u, block.bounds, self.gamma, self.t_to_k, self.rate, dt,
+                    self.t_floor, self.t, self.seg, self.f, self.s0, self.heating,
+                    self.removed, self.eta, self.ik)

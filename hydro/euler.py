@@ -21,9 +21,9 @@ and solver only (``flux_kernel``).  A
 scalar's flux is the mass flux times the upwind concentration (e.g.
 Athena++, Stone et al. 2020, ApJS 249, 4, sec. 3.3).
 
-Every loop over cells in a time step is a numba ``prange`` over rows or
-pencils: each cell's arithmetic is the same on any number of threads, so are
-the bits.
+Every loop over cells in a time step shares its rows or pencils out to the
+rank's threads (``threads``): each cell's arithmetic is the same on any
+number of threads, so are the bits.
 """
 
 import functools
@@ -32,7 +32,7 @@ import math
 import numba
 import numpy as np
 
-from . import reconstruct, riemann
+from . import reconstruct, riemann, threads
 from .mesh import Block
 
 NHYDRO = 5
@@ -47,35 +47,34 @@ PRIMITIVE_UNITS = ("code_mass/code_length**3", "code_length/code_time",
 def row(r, k0, j0, nj):
     """(k, j) of row r of cells along x, counted from (k0, j0) with nj rows per plane.
 
-    Cell loops run ``numba.prange`` over rows: threads take whole rows, and every
-    cell's arithmetic is its own, so the bits do not depend on the number of threads."""
+    Threads take whole rows (``threads.share``), and every cell's arithmetic is
+    its own, so the bits do not depend on the number of threads."""
     return k0 + r // nj, j0 + r % nj
 
 
-@numba.njit(cache=True, parallel=True)
-def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik, dx, ndim):
-    """w = W(u) on the active cells; density and pressure below the floors are raised
-    (and u made consistent).  With ``ndim`` > 0 also the CFL time step for cfl = 1,
-    the minimum over the cells and axes of dx_a / (|v_a| + c_s) (NaN if the state
-    holds a NaN or inf), while the cell is at hand.
+@numba.njit(cache=True, nogil=True)
+def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik, ndim, part, parts):
+    """w = W(u) on the active cells of this part; density and pressure below the
+    floors are raised (and u made consistent).  With ``ndim`` > 0 also the fastest
+    signal speed |v_a| + c_s along each axis a < ndim, for the CFL time step, while
+    the cell is at hand.
 
     Dual energy (``ik`` >= 0, the index of rho K with K = p / rho^gamma advected
     like a scalar; Bryan et al. 1995, Comput. Phys. Comm. 89, 149, sec. 3.3):
     where the thermal energy E - rho v^2/2 is below ``eta`` E it is a small
     difference of large numbers, and the pressure comes from K instead; elsewhere
     K is reset from the pressure.  E itself is never changed, so energy stays
-    conserved.  Returns the numbers of density and pressure floors applied and
-    of cells whose pressure came from K, and the time step."""
+    conserved.  Returns the numbers of density and pressure floors applied, of
+    cells whose pressure came from K and of cells whose signal speed is NaN or
+    inf, and the fastest signal speeds along x, y and z."""
     nrho = 0
     npres = 0
     ndual = 0
-    # the fastest signal |v_a| + c_s along each axis: min over cells of dx_a / s equals
-    # dx_a / max over cells of s exactly (a correctly rounded quotient falls as its
-    # divisor grows), one division per axis instead of three per cell
     fastest_x = fastest_y = fastest_z = 0.0
     bad = 0
     nscalar = u.shape[0] - NHYDRO
-    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+    first, last = threads.share((b[1] - b[0]) * (b[3] - b[2]), part, parts)
+    for r in range(first, last):
         k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho = u[0, k, j, i]
@@ -119,11 +118,7 @@ def conserved_to_primitive(u, w, b, gamma, dfloor, pfloor, eta, ik, dx, ndim):
                     fastest_z = max(fastest_z, sz)
                 else:
                     bad += 1
-    dt = np.inf
-    for a, fastest in enumerate((fastest_x, fastest_y, fastest_z)):
-        if a < ndim and fastest > 0.0:
-            dt = min(dt, dx[a] / fastest)
-    return nrho, npres, ndual, (np.nan if bad else dt)
+    return nrho, npres, ndual, bad, fastest_x, fastest_y, fastest_z
 
 
 @numba.njit(cache=True)  # initial conditions only: one thread, quick to compile
@@ -149,13 +144,14 @@ def primitive_to_conserved(w, u, b, gamma, ik):
                 u[ik, k, j, i] = w[4, k, j, i] * rho ** (1.0 - gamma)
 
 
-@numba.njit(cache=True, parallel=True)
-def combine(u, u0, b, g0, g1):
+@numba.njit(cache=True, nogil=True)
+def combine(u, u0, b, g0, g1, part, parts):
     """u = g0 u0 + g1 u on the active cells and the first ghost layer of each active
     axis (where the flux kernel accumulates the flux through the block's faces)."""
     gk, gj, gi = min(b[0], 1), min(b[2], 1), min(b[4], 1)  # inactive axes have no ghosts
     nj = b[3] - b[2] + 2 * gj
-    for r in numba.prange((b[1] - b[0] + 2 * gk) * nj):
+    first, last = threads.share((b[1] - b[0] + 2 * gk) * nj, part, parts)
+    for r in range(first, last):
         k, j = row(r, b[0] - gk, b[2] - gj, nj)
         for v in range(u.shape[0]):
             for i in range(b[4] - gi, b[5] + gi):
@@ -163,14 +159,14 @@ def combine(u, u0, b, g0, g1):
                 u[c] = g0 * u0[c] + g1 * u[c]
 
 
-@numba.njit(cache=True, parallel=True)
-def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags):
+@numba.njit(cache=True, nogil=True)
+def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags, part, parts):
     """flags = 1 on active cells whose density or pressure is below its floor (or NaN),
-    0 elsewhere; returns their number.  (With dual energy, a cell whose pressure
-    will come from K is judged by that pressure.)"""
-    flags[:] = 0
+    left as they are (0) elsewhere; returns their number.  (With dual energy, a cell
+    whose pressure will come from K is judged by that pressure.)"""
     count = 0
-    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+    first, last = threads.share((b[1] - b[0]) * (b[3] - b[2]), part, parts)
+    for r in range(first, last):
         k, j = row(r, b[0], b[2], b[3] - b[2])
         for i in range(b[4], b[5]):
             rho = u[0, k, j, i]
@@ -328,7 +324,7 @@ def _add_flux_differences(u, flux, flags, k, j, m, ia, dk, dj, di, dt, left, rig
             u[ui(v), ui(kl), ui(jl), ui(i - di)] -= dt * left[pos] * flux[ui(v), ui(f)]
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(inline="always")
 def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, tile,
              method, limiter, solver, nvar, correcting):
     """The faces of one tile of ``add_flux_divergence``: whole pencils along
@@ -344,8 +340,6 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
     same order for any tiling.  ``method``, ``limiter``, ``solver``, ``nvar`` and
     ``correcting`` (the first-order correction pass) are compile-time constants.
     """
-    numba.literally(nvar)
-    numba.literally(correcting)
     ui = numba.uint64
     store = mass_flux.size > 0
     dk = 1 if axis == 2 else 0
@@ -397,8 +391,9 @@ def flux_kernel(method, limiter, solver, nvar, correcting=False):
     (integer codes) and number of variables, as the stage update or as its
     first-order correction pass: a run compiles only the code it uses."""
 
-    @numba.njit(cache=True, parallel=True)
-    def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks):
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
+                            part, parts):
         """u_c += dt (A F)_{c-1/2} / V_c - dt (A F)_{c+1/2} / V_c along ``axis`` for every
         active cell c (``left``/``right``: face area over the volume of the cell on
         each side, indexed by the cell above the face).
@@ -419,10 +414,10 @@ def flux_kernel(method, limiter, solver, nvar, correcting=False):
         HLLE mass flux times the upwind cell value).
         """
         outer = b[1] - b[0] if axis == 1 else b[3] - b[2]
-        for tile in numba.prange(outer * ichunks):
-            # (the parallel loop's index is unsigned when lowered: one type, one compile)
+        first, last = threads.share(outer * ichunks, part, parts)
+        for tile in range(first, last):
             _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
-                     np.int64(tile), method, limiter, solver, nvar, correcting)
+                     tile, method, limiter, solver, nvar, correcting)
 
     return add_flux_divergence
 
@@ -498,13 +493,20 @@ class Euler:
     def primitives(self, u, w, block, ndim=0):
         """Fill w from u on the active cells, counting floors; with the number of
         dimensions ``ndim``, return the time step at cfl = 1 on this block too."""
-        nrho, npres, ndual, dt = conserved_to_primitive(
-            u, w, block.bounds, self.gamma, self.dfloor, self.pfloor, self.eta, self.ik,
-            np.array(block.dx), ndim)
+        parts = threads.run(conserved_to_primitive, u, w, block.bounds, self.gamma,
+                            self.dfloor, self.pfloor, self.eta, self.ik, ndim)
+        nrho, npres, ndual, bad = (sum(part[n] for part in parts) for n in range(4))
         self.floors["density"] += nrho
         self.floors["pressure"] += npres
         self.dual += ndual
-        return dt
+        # min over cells of dx_a / s_a is dx_a / max s_a exactly (a correctly rounded
+        # quotient falls as its divisor grows): one division per axis, not per cell
+        dt = math.inf
+        for a in range(ndim):
+            fastest = max(part[4 + a] for part in parts)
+            if fastest > 0.0:
+                dt = min(dt, block.dx[a] / fastest)
+        return math.nan if bad else dt
 
     def conserved(self, w, u, block):
         primitive_to_conserved(w, u, block.bounds, self.gamma, self.ik)
@@ -522,14 +524,15 @@ class Euler:
         for axis in range(ndim):
             left, right = block.face_factors(axis)
             kernel = flux_kernel(method, self.limiter, self.solver, self.nvar, correcting)
-            kernel(w, u, block.bounds, axis, dt, left, right, self.gamma,
-                   _NO_FLUX if mass_flux is None else mass_flux[axis], flags,
-                   _chunks(block, axis))
+            threads.run(kernel, w, u, block.bounds, axis, dt, left, right, self.gamma,
+                        _NO_FLUX if mass_flux is None else mass_flux[axis], flags,
+                        _chunks(block, axis))
 
     def flag_unphysical(self, u, block, flags):
         """Mark the active cells a stage left below the density or pressure floor."""
-        count = find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor,
-                                self.eta, self.ik, flags)
+        flags.fill(0)
+        count = sum(threads.run(find_unphysical, u, block.bounds, self.gamma, self.dfloor,
+                                self.pfloor, self.eta, self.ik, flags))
         self.corrected += count
         return count
 
@@ -574,12 +577,10 @@ class Euler:
         self.primitives(u, w, block, ndim)
         self.floors, self.dual = floors, dual
         if combines:
-            combine(u, u.copy(), block.bounds, 0.5, 0.5)
+            threads.run(combine, u, u.copy(), block.bounds, 0.5, 0.5)
         if first_order:
             self.update(w, u, block, ndim, 1e-3, first_order=True)
         self.update(w, u, block, ndim, 1e-3)
-        flags = np.ones(u.shape[1:], dtype=np.int8)
-        find_unphysical(u, block.bounds, self.gamma, self.dfloor, self.pfloor, self.eta,
-                        self.ik, flags)
+        self.flag_unphysical(u, block, np.ones(u.shape[1:], dtype=np.int8))
         if spherical:
             add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))

@@ -20,6 +20,7 @@ a nuclear star cluster).
 import numba
 import numpy as np
 
+from . import threads
 from .euler import row
 from .sources import SourceTerm
 
@@ -40,13 +41,14 @@ def dehnen(r, gm, a, gamma=1.0):
     return -gm / (a * (2.0 - gamma)) * (1.0 - (r / (r + a)) ** (2.0 - gamma))
 
 
-@numba.njit(cache=True, parallel=True)
-def add_gravity(w, u, b, ndim, dt, phi, dx, factors, mass_flux):
-    """u += dt S_gravity on the active cells; ``mass_flux[a]`` holds dt F_rho of the
+@numba.njit(cache=True, nogil=True)
+def add_gravity(w, u, b, ndim, dt, phi, dx, factors, mass_flux, part, parts):
+    """u += dt S_gravity on this part's active cells; ``mass_flux[a]`` holds dt F_rho of the
     stage on the low face of each cell along axis a, ``factors[a]`` the face
     area over the volume of the cells on its (left, right)."""
     u64 = numba.uint64  # indices are >= 0: unsigned, numba emits no wrap-around code
-    for r in numba.prange((b[1] - b[0]) * (b[3] - b[2])):
+    first, last = threads.share((b[1] - b[0]) * (b[3] - b[2]), part, parts)
+    for r in range(first, last):
         k, j = row(r, b[0], b[2], b[3] - b[2])
         # axis by axis along the row: the inner loop has fixed offsets, and with
         # unsigned indices it vectorises; each cell receives its axes' terms in order
@@ -99,9 +101,9 @@ class Gravity(SourceTerm):
     def warm_up(self):
         u = np.ones((5, 3, 3, 3))
         add_gravity(u, u.copy(), np.array([1, 2, 1, 2, 1, 2]), 3, 0.0, np.zeros((3, 3, 3)),
-                    np.ones(3), np.zeros((3, 2, 4)), np.zeros((3, 3, 3, 3)))
+                    np.ones(3), np.zeros((3, 2, 4)), np.zeros((3, 3, 3, 3)), 0, 1)
 
     def apply(self, w, u, block, t, dt, mass_flux):
         phi, dx, factors = self._block_data(block)
         ndim = sum(1 for a in range(3) if block.ng[a] > 0)
-        add_gravity(w, u, block.bounds, ndim, dt, phi, dx, factors, mass_flux)
+        threads.run(add_gravity, w, u, block.bounds, ndim, dt, phi, dx, factors, mass_flux)

@@ -23,6 +23,7 @@ import logging
 
 import numpy as np
 
+from . import threads
 from .euler import combine
 
 log = logging.getLogger("hydro")
@@ -89,7 +90,7 @@ class Integrator:
                 u, u0 = u0, u
                 state.u, state.u0 = u, u0
             elif start == "combine":
-                combine(u, u0, block.bounds, g0, g1)
+                threads.run(combine, u, u0, block.bounds, g0, g1)
             system.update(w, u, block, self.ndim, beta * dt, first_order, state.mass_flux)
             if system.fofc:
                 flagged = system.flag_unphysical(u, block, state.flags)
