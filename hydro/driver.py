@@ -115,8 +115,8 @@ class Simulation:
 
     def _warm_up(self):
         """Compile or load every kernel the run uses."""
-        self.system.warm_up(self.mesh.ndim, self.integrator.first_order,
-                            self.mesh.geometry == "spherical", self.integrator.combines)
+        self.system.warm_up(self.mesh.ndim, self.mesh.geometry == "spherical",
+                            self.integrator.combines)
         for source in self.sources:
             source.warm_up()
         parallel.warm_up()

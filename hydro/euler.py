@@ -181,23 +181,30 @@ def find_unphysical(u, b, gamma, dfloor, pfloor, eta, ik, flags, part, parts):
 
 
 @numba.njit(inline="always")
-def _high_edges(w, hi, faces, k, j, ia, n, dk, dj, di, method, limiter, nvar):
+def _high_edges(w, hi, faces, k, j, ia, n, dk, dj, di, method, limiter, first_order, nvar):
     """The high edges of cells (k, j, ia) .. (k, j, ia + n - 1) into hi[v, 0 .. n - 1]
     (and for PPM the values interpolated at their high faces into ``faces``): the left
-    states of the first row of faces (y, z) or of a pencil's first face (x)."""
+    states of the first row of faces (y, z) or of a pencil's first face (x).
+    ``first_order``: the cell values (PCM) instead."""
     ui = numba.uint64  # unsigned indices: no wrap-around of negative ones to compute
     for v in range(nvar):
-        for f in range(n):
-            _, hi[ui(v), ui(f)], faces[ui(v), ui(f)] = reconstruct.cell_edges(
-                w, v, k, j, ia + f, dk, dj, di, method, limiter, None)
+        if first_order:
+            for f in range(n):
+                hi[ui(v), ui(f)] = w[ui(v), ui(k), ui(j), ui(ia + f)]
+        else:
+            for f in range(n):
+                _, hi[ui(v), ui(f)], faces[ui(v), ui(f)] = reconstruct.cell_edges(
+                    w, v, k, j, ia + f, dk, dj, di, method, limiter, None)
 
 
 @numba.njit(inline="always")
-def _edges_of_row(w, lo, hi, faces, k, j, ia, dk, dj, di, method, limiter, nvar):
+def _edges_of_row(w, lo, hi, faces, k, j, ia, dk, dj, di, method, limiter, first_order,
+                  nvar):
     """Reconstruct the cells (k, j, ia + f) above a row of faces: the low edge, the
     right state of face f, into lo[v, f]; the high edge into hi[v, f + di], where along
     x (di = 1) it is the left state of the next face of the pencil, across y and z
-    that of the face above in the next row.
+    that of the face above in the next row.  ``first_order``: both edges are the
+    cell value (PCM), whatever ``method`` is.
 
     PPM carries the value interpolated at a cell's high face on to the cell above
     (its low face's value): across y and z in ``faces``, a loop whose cells are
@@ -206,7 +213,10 @@ def _edges_of_row(w, lo, hi, faces, k, j, ia, dk, dj, di, method, limiter, nvar)
     where a vectorised loop computes every branch."""
     ui = numba.uint64
     for v in range(nvar):
-        if di == 1:
+        if first_order:
+            for f in range(lo.shape[1]):
+                lo[ui(v), ui(f)] = hi[ui(v), ui(f + di)] = w[ui(v), ui(k), ui(j), ui(ia + f)]
+        elif di == 1:
             face = faces[ui(v), 0]
             for f in range(lo.shape[1]):
                 lo[ui(v), ui(f)], hi[ui(v), ui(f + 1)], face = reconstruct.cell_edges(
@@ -326,7 +336,7 @@ def _add_flux_differences(u, flux, flags, k, j, m, ia, dk, dj, di, dt, left, rig
 
 @numba.njit(inline="always")
 def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, tile,
-             method, limiter, solver, nvar, correcting):
+             first_order, method, limiter, solver, nvar, correcting):
     """The faces of one tile of ``add_flux_divergence``: whole pencils along
     ``axis`` at one value of the outer index (k for the y sweep, j otherwise),
     and one of ``ichunks`` parts of the i range for the y and z sweeps.
@@ -338,7 +348,9 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
     every face's flux difference.  Each cell is reconstructed once (its high edge
     kept for the next face), and every cell receives its two face fluxes in the
     same order for any tiling.  ``method``, ``limiter``, ``solver``, ``nvar`` and
-    ``correcting`` (the first-order correction pass) are compile-time constants.
+    ``correcting`` (the first-order correction pass) are compile-time constants;
+    ``first_order`` (reconstruct at first order, VL2's predictor) is not: one
+    kernel serves both stages of VL2, and compiles half as long as two.
     """
     ui = numba.uint64
     store = mass_flux.size > 0
@@ -367,10 +379,13 @@ def _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks, t
             continue
         above, below = hi[m % 2], hi[(m + 1) % 2]
         if di == 1:
-            _high_edges(w, above, faces, k, j, ia - 1, 1, dk, dj, di, method, limiter, nvar)
+            _high_edges(w, above, faces, k, j, ia - 1, 1, dk, dj, di, method, limiter,
+                        first_order, nvar)
         elif not ready:
-            _high_edges(w, below, faces, kl, jl, ia, n, dk, dj, di, method, limiter, nvar)
-        _edges_of_row(w, lo, above, faces, k, j, ia, dk, dj, di, method, limiter, nvar)
+            _high_edges(w, below, faces, kl, jl, ia, n, dk, dj, di, method, limiter,
+                        first_order, nvar)
+        _edges_of_row(w, lo, above, faces, k, j, ia, dk, dj, di, method, limiter, first_order,
+                      nvar)
         ready = True
         ql = above if di == 1 else below
         _row_fluxes(w, ql, lo, flux, k, j, ia, dk, dj, di, ivn, ivt1, ivt2, gamma, solver,
@@ -393,7 +408,7 @@ def flux_kernel(method, limiter, solver, nvar, correcting=False):
 
     @numba.njit(cache=True, nogil=True, error_model="numpy")
     def add_flux_divergence(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
-                            part, parts):
+                            first_order, part, parts):
         """u_c += dt (A F)_{c-1/2} / V_c - dt (A F)_{c+1/2} / V_c along ``axis`` for every
         active cell c (``left``/``right``: face area over the volume of the cell on
         each side, indexed by the cell above the face).
@@ -402,7 +417,8 @@ def flux_kernel(method, limiter, solver, nvar, correcting=False):
         visited; fluxes are also scattered into the first ghost layer of u, where
         they add up to the flux through the block's faces (ghosts of u are
         otherwise unused).  If ``mass_flux`` is not empty it receives dt F_rho at
-        every face (for gravity's energy source).
+        every face (for gravity's energy source).  If ``first_order``, the cells are
+        reconstructed at first order (PCM) whatever ``method`` is.
 
         Threads take tiles of whole pencils (``_pencils``), so the bits do not
         depend on the number of threads.
@@ -417,7 +433,7 @@ def flux_kernel(method, limiter, solver, nvar, correcting=False):
         first, last = threads.share(outer * ichunks, part, parts)
         for tile in range(first, last):
             _pencils(w, u, b, axis, dt, left, right, gamma, mass_flux, flags, ichunks,
-                     tile, method, limiter, solver, nvar, correcting)
+                     tile, first_order, method, limiter, solver, nvar, correcting)
 
     return add_flux_divergence
 
@@ -469,7 +485,7 @@ class Euler:
         self.dual = 0  # cell-stages whose pressure came from K
         self.fofc = bool(fofc)  # first-order flux correction before floors
         self.corrected = 0  # cells that needed it
-        self._corrections_ready = set()  # orders (first_order) whose pass is compiled
+        self.correction_ready = False  # whether the correction pass is compiled
 
     @property
     def nghost(self):
@@ -520,13 +536,12 @@ class Euler:
             add_geometric_source(w, u, block.bounds, dt, *block.face_factors(0))
 
     def _flux_pass(self, w, u, block, ndim, dt, first_order, mass_flux, flags, correcting):
-        method = reconstruct.PCM if first_order else self.method
+        kernel = flux_kernel(self.method, self.limiter, self.solver, self.nvar, correcting)
         for axis in range(ndim):
             left, right = block.face_factors(axis)
-            kernel = flux_kernel(method, self.limiter, self.solver, self.nvar, correcting)
             threads.run(kernel, w, u, block.bounds, axis, dt, left, right, self.gamma,
                         _NO_FLUX if mass_flux is None else mass_flux[axis], flags,
-                        _chunks(block, axis))
+                        _chunks(block, axis), first_order)
 
     def flag_unphysical(self, u, block, flags):
         """Mark the active cells a stage left below the density or pressure floor."""
@@ -542,18 +557,14 @@ class Euler:
         if flags.any():
             self._flux_pass(w, u, block, ndim, dt, first_order, mass_flux, flags, True)
 
-    def correction_ready(self, first_order):
-        """Whether the correction pass of a stage at this order is compiled (or loaded)."""
-        return first_order in self._corrections_ready
-
-    def warm_up_correction(self, ndim, first_order):
-        """Compile (or load from the cache) the first-order correction pass of a stage
-        at this order.  It is as large as the update's kernel and many runs never
-        need it, so it is compiled when a stage first flags cells, not at start-up."""
+    def warm_up_correction(self, ndim):
+        """Compile (or load from the cache) the first-order correction pass.  It is as
+        large as the update's kernel and many runs never need it, so it is compiled
+        when a stage first flags cells, not at start-up."""
         block, w, u = self._warm_up_state(ndim)
         flags = np.ones(u.shape[1:], dtype=np.int8)
-        self.correct_fluxes(w, u, block, ndim, 1e-3, first_order, None, flags)
-        self._corrections_ready.add(first_order)
+        self.correct_fluxes(w, u, block, ndim, 1e-3, False, None, flags)
+        self.correction_ready = True
 
     def _warm_up_state(self, ndim):
         """A block of a few cells of uniform gas, to compile kernels on."""
@@ -566,11 +577,10 @@ class Euler:
         self.conserved(w, u, block)
         return block, w, u
 
-    def warm_up(self, ndim, first_order=True, spherical=False, combines=True):
+    def warm_up(self, ndim, spherical=False, combines=True):
         """Compile (or load from the cache) every kernel a run of this system uses
-        from its start, on a block of a few cells: the first-order flux kernel only
-        for integrators with a first-order stage, the stage combination only for
-        those that combine (not VL2), the shell-wall source only in spherical
+        from its start, on a block of a few cells: the stage combination only for
+        integrators that combine (not VL2), the shell-wall source only in spherical
         symmetry.  (The flux correction pass: ``warm_up_correction``.)"""
         block, w, u = self._warm_up_state(ndim)
         floors, dual = dict(self.floors), self.dual
@@ -578,8 +588,6 @@ class Euler:
         self.floors, self.dual = floors, dual
         if combines:
             threads.run(combine, u, u.copy(), block.bounds, 0.5, 0.5)
-        if first_order:
-            self.update(w, u, block, ndim, 1e-3, first_order=True)
         self.update(w, u, block, ndim, 1e-3)
         self.flag_unphysical(u, block, np.ones(u.shape[1:], dtype=np.int8))
         if spherical:

@@ -41,7 +41,6 @@ class Integrator:
 
     def __init__(self, name, system, boundaries, sources, ndim):
         self.stages = STAGES[name]
-        self.first_order = any(stage[4] for stage in self.stages)  # has a first-order stage
         self.system = system
         self.boundaries = boundaries
         self.unsplit = [s for s in sources if not s.operator_split]
@@ -50,16 +49,16 @@ class Integrator:
         self.needs_mass_flux = any(s.uses_mass_flux for s in sources)
         self.combines = any(self._start(n) == "combine" for n in range(len(self.stages)))
 
-    def _compile_correction(self, flagged, first_order):
-        """Until the first-order flux correction of this stage's order is compiled:
-        once any rank has flagged cells, compile it there, rank 0 first (so that
-        ranks never race on the numba cache).  Every rank takes the same branch."""
+    def _compile_correction(self, flagged):
+        """Until the first-order flux correction is compiled: once any rank has
+        flagged cells, compile it there, rank 0 first (so that ranks never race on
+        the numba cache).  Every rank takes the same branch."""
         system, parallel = self.system, self.boundaries.parallel
-        if system.correction_ready(first_order) or parallel.sum_int(flagged) == 0:
+        if system.correction_ready or parallel.sum_int(flagged) == 0:
             return
         log.info("cells below the floors: compiling the first-order flux correction "
                  "(or loading it from the cache)")
-        parallel.rank0_first(lambda: system.warm_up_correction(self.ndim, first_order))
+        parallel.rank0_first(lambda: system.warm_up_correction(self.ndim))
 
     def _start(self, n):
         """How stage n starts: from u as it is (g0 = 0, g1 = 1: None); from u0 itself,
@@ -95,7 +94,7 @@ class Integrator:
             if system.fofc:
                 flagged = system.flag_unphysical(u, block, state.flags)
                 self.boundaries.exchange(state.flags[None], block)
-                self._compile_correction(flagged, first_order)
+                self._compile_correction(flagged)
                 system.correct_fluxes(w, u, block, self.ndim, beta * dt, first_order,
                                       state.mass_flux, state.flags)
             for source in self.unsplit:
