@@ -235,10 +235,16 @@ class Parallel:
             self.comm.Barrier()
 
     def rank0_first(self, action):
-        """Run ``action()`` on rank 0, then on all others (rank 0 fills the numba cache)."""
+        """Run ``action()`` on rank 0, then on all others (rank 0 fills the numba cache).
+
+        The others wait in a barrier that sleeps between tests: MPI's own barrier
+        polls, and ranks spinning while rank 0 compiles for seconds would take
+        the cores it compiles on wherever ranks outnumber cores."""
         if self.rank == 0:
             action()
-        self.comm.Barrier()
+        request = self.comm.Ibarrier()
+        while not request.Test():
+            wallclock.sleep(0.01)
         if self.rank != 0:
             action()
 
