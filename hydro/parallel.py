@@ -6,9 +6,10 @@ Without ``mpiexec`` this is the one-rank case of the same code: the process
 grid is 1 x 1 x 1 and a periodic face exchanges with the block itself.
 
 Threads inside a rank (``threads``) take whole rows or pencils of cells, so
-the bits do not depend on the number of threads either.  A rank uses ``NUMBA_NUM_THREADS`` threads if that is set,
-and one otherwise (``mpiexec -n <cores>`` then fills a node without
-oversubscribing it; numba's own default would be every core for every rank).
+the bits do not depend on the number of threads either.  A rank uses
+``NUMBA_NUM_THREADS`` threads if that is set, and one otherwise (``mpiexec -n
+<cores>`` then fills a node without oversubscribing it; numba's own default
+would be every core for every rank).
 
 Determinism: ghost exchange copies values, the time step is a minimum, and
 the history totals are exactly rounded sums (Shewchuk 1997, Discrete Comput.
