@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m analysis.plot OUTPUT.h5 --field density [--out file.png] [--axis z] [--log]
+    hydro plot OUTPUT.h5 --field density [--out file.png] [--axis z] [--log]
 
 The snapshot is opened with plain ``yt.load`` (it is a Grid Data Format
 file), so this module needs only yt, numpy and matplotlib, never hydro's
@@ -61,7 +61,7 @@ def main(argv=None):
 def _parse_args(argv):
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        prog="python -m analysis.plot",
+        prog="hydro plot",
         description="Plot one field of a hydro snapshot (1D: profile, 2D/3D: slice).")
     parser.add_argument("snapshot", help="snapshot file (GDF/HDF5)")
     parser.add_argument("--field", default="density", help="field name (default: density)")

@@ -1,4 +1,4 @@
-"""The ``hydro`` command line: run, check, problems, bench."""
+"""The ``hydro`` command line: run, check, problems, bench, plot."""
 
 import argparse
 import logging
@@ -58,6 +58,7 @@ def parser():
     probs.set_defaults(func=_problems)
     # `hydro bench ...` is handed whole to hydro.bench (listed here for --help)
     sub.add_parser("bench", help="throughput and memory benchmark (hydro bench --help)")
+    sub.add_parser("plot", help="slice or profile of a snapshot with yt (hydro plot --help)")
     return p
 
 
@@ -67,6 +68,9 @@ def main(argv=None):
     if argv[:1] == ["bench"]:
         from . import bench
         return bench.main(argv[1:])
+    if argv[:1] == ["plot"]:
+        from .analysis import plot
+        return plot.main(argv[1:])
     p = parser()
     args, extra = p.parse_known_args(argv)
     if extra:  # overrides after --restart FILE: argparse leaves them unparsed

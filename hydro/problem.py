@@ -1,6 +1,6 @@
 """Problem modules: how they declare themselves and how the driver finds them.
 
-A problem module in ``problems/`` is declarative (in the spirit of Athena++'s
+A problem module in ``problems/`` (installed as ``hydro.problems``) is declarative (in the spirit of Athena++'s
 problem generators and FLASH's Config files):
 
     PARAMETERS = [Parameter("rho_l", 1.0, "code_density", "left density"), ...]
@@ -39,14 +39,14 @@ class ProblemError(Exception):
 
 
 def available():
-    """Names of the problem modules in the ``problems`` package."""
-    import problems
+    """Names of the problem modules in the ``hydro.problems`` package."""
+    from . import problems
     return sorted(m.name for m in pkgutil.iter_modules(problems.__path__)
                   if not m.name.startswith("_"))
 
 
 def load(name):
-    """Import ``problems.<name>``, or a problem module from a file if ``name`` ends
+    """Import ``hydro.problems.<name>``, or a problem module from a file if ``name`` ends
     in ``.py`` (a user's own problem kept beside the run file); ProblemError if
     there is none."""
     if name.endswith(".py"):
@@ -59,7 +59,7 @@ def load(name):
         return module
     if name not in available():
         raise ProblemError(name)
-    return importlib.import_module(f"problems.{name}")
+    return importlib.import_module(f"hydro.problems.{name}")
 
 
 def summary(module):

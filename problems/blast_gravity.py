@@ -10,7 +10,7 @@ import numpy as np
 
 from hydro import gravity
 from hydro.problem import Parameter
-from problems import blast
+from hydro.problems import blast
 
 SCALARS = ("inside", "outside")
 

@@ -425,3 +425,20 @@ def test_bench_compare_prints_a_table(tmp_path):
     for row in rows:
         rate, memory = row.split(" | ")[3].split()[0], row.split(" | ")[4].rstrip(" |")
         assert float(rate) > 0 and float(memory) > 0, row
+
+
+# -- packaging ------------------------------------------------------------------------
+
+def test_users_own_analysis_and_problems_packages_do_not_hide_ours(tmp_path):
+    """A science project's own ``analysis`` and ``problems`` packages beside the run
+    file (on sys.path first) leave ``hydro problems`` and ``hydro plot`` working."""
+    for package in ("analysis", "problems"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(
+            "raise ImportError('the user package was imported')\n")
+    listed = hydro(tmp_path, "problems")
+    assert listed.returncode == 0, listed.stderr
+    assert "sod" in listed.stdout
+    plotted = hydro(tmp_path, "plot", "nosuch.h5")
+    assert plotted.returncode == 2, plotted.stderr
+    assert "nosuch.h5" in plotted.stderr and "Traceback" not in plotted.stderr

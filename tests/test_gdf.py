@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yt
 
-from analysis import plot
+from hydro.analysis import plot
 from hydro.gdf import SnapshotWriter, read_header, read_restart
 
 CGS = {"length_unit": (1.0, "cm"), "mass_unit": (1.0, "g"), "time_unit": (1.0, "s")}

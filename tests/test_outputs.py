@@ -524,7 +524,7 @@ def test_history_dt(tmp_path):
 def test_output_fields_hook_and_failure_leaves_no_partial_file(tmp_path, monkeypatch):
     """A problem's output_fields appear in the snapshot with their units; when the
     hook fails while a snapshot is being written, no file appears under its name."""
-    import problems.sod as sod
+    import hydro.problems.sod as sod
 
     calls = []
 
@@ -582,7 +582,7 @@ def test_plot_module_on_real_output(tmp_path, case):
     params["output"]["dt"] = None
     simulate(params, tmp_path)
     snap = sorted(tmp_path.glob("*.00001.h5"))[0]
-    result = subprocess.run([sys.executable, "-m", "analysis.plot", str(snap),
+    result = subprocess.run([sys.executable, "-m", "hydro.analysis.plot", str(snap),
                              "--field", "density"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -590,7 +590,7 @@ def test_plot_module_on_real_output(tmp_path, case):
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert png.stat().st_size > 1000
     if case == "2d":
-        from analysis import plot
+        from hydro.analysis import plot
         out = tmp_path / "dye.png"
         assert plot.main([str(snap), "--field", "dye", "--out", str(out)]) == 0
         assert out.read_bytes().startswith(b"\x89PNG")

@@ -5,7 +5,7 @@ import pytest
 
 from common import simulate
 from hydro import gdf
-from problems.snr import core_velocity
+from hydro.problems.snr import core_velocity
 from truelove_mckee import forward_shock, reverse_shock
 
 W_CORE, R_EJ = 0.1, 0.1
