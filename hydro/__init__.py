@@ -14,3 +14,9 @@ _checkout = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
 if not _os.path.isdir(_os.path.join(__path__[0], "problems")) and \
         _os.path.isfile(_os.path.join(_checkout, "problems", "__init__.py")):
     __path__.append(_checkout)
+
+# before any hydro module's @numba.njit(cache=True) runs: key the kernel cache on
+# every module compiled into a kernel, not only the defining file (see there)
+from . import kernel_cache as _kernel_cache  # noqa: E402
+
+_kernel_cache.install()
