@@ -10,6 +10,7 @@ One HDF5 file per output serves two readers:
       /gridded_data_format                 attrs format_version, data_software
       /simulation_parameters               attrs (refine_by, dimensionality, ...)
       /dataset_units/{length,mass,time}_unit   scalar datasets, attr "unit"
+      /dataset_units/gamma                 scalar, attr "unit" = "dimensionless"
       /field_types/<field>                 attrs field_name, field_units, staggering
       /particle_types                      empty
       /grid_left_index      int64 (N, 3)   first active cell of each block
@@ -27,6 +28,27 @@ One HDF5 file per output serves two readers:
   yt never checks array shapes, so the [k, j, i] -> [ix, iy, iz] transpose
   done here is covered by a round-trip test with a non-symmetric field.
 
+  What yt derives from the file:
+
+  - ``ds.gamma``, and with it yt's ``sound_speed`` and ``mach_number``: yt's
+    GDF frontend reads every scalar dataset under ``/dataset_units`` into an
+    attribute of the dataset named after it (``_set_code_unit_attributes``
+    in ``yt/frontends/gdf/data_structures.py``, yt 4.4), so the writer puts
+    the adiabatic index there as a dimensionless quantity. It is also a
+    ``simulation_parameters`` attribute, which yt copies into ``ds.parameters``.
+  - Vector components on a spherical grid: yt's GDF field list knows only
+    ``velocity_x/y/z``, and in curvilinear geometry it aliases those to the
+    components along its own axes, ``("gas", "velocity_r")``,
+    ``velocity_theta`` and ``velocity_phi``. A spherical snapshot therefore
+    stores the radial velocity as ``velocity_x``, hydro's own name for the
+    first axis: any other name would stay a ``("gdf", ...)`` field.
+  - Dimensionless runs: yt has no dimensionless code units (it makes them
+    cm, g and s), so a run without physical units is written with 1 cm,
+    1 g, 1 s and marked with ``simulation_parameters`` attribute
+    ``dimensionless_units`` = 1 (0 for physical units), which yt copies into
+    ``ds.parameters``: ``hydro plot`` then labels axes and time without
+    units, and so should any analysis.
+
 * the restart path of hydro (:func:`read_restart`, :func:`read_header`),
   through a root group that yt ignores::
 
@@ -38,6 +60,7 @@ Fields passed in use hydro's layout ``[k, j, i]`` (x fastest; shape
 """
 
 import contextlib
+import math
 import operator
 import os
 import uuid
@@ -50,6 +73,10 @@ RESTART_GROUP = "hydro_restart"
 
 UNIT_KEYS = ("length_unit", "mass_unit", "time_unit")
 """Keys of the ``units`` argument, written to GDF ``/dataset_units``."""
+
+DIMENSIONLESS_GDF_UNITS = {"length_unit": (1.0, "cm"), "mass_unit": (1.0, "g"),
+                           "time_unit": (1.0, "s")}
+"""What a dimensionless run writes to ``/dataset_units``: yt needs physical base units."""
 
 _RESERVED_ATTRS = ("time", "cycle")
 GEOMETRY_CODES = {"cartesian": 0, "spherical": 3}  # yt's GDF reader: (r, theta, phi)
@@ -105,10 +132,13 @@ class SnapshotWriter:
         Field name -> unit string, e.g. ``"code_mass/code_length**3"`` or
         ``""`` for a dimensionless field. Every grid must supply exactly
         these fields.
-    units : dict
+    units : dict or None
         ``length_unit``, ``mass_unit``, ``time_unit``: each a
-        ``(value, unit_string)`` pair such as ``(1.0, "cm")``, giving the
-        code units.
+        ``(value, unit_string)`` pair such as ``(1.0, "pc")`` or
+        ``(3.0857e18, "cm")``, giving the code units; the unit string is
+        also the unit yt shows the dataset's lengths, masses and times in.
+        ``None``: the run has no physical units (dimensionless code units),
+        see the module docstring.
     restart_attrs : dict
         Flat dict of str, bool, int or float values (e.g. the parameter file
         text, code version, output index), returned by :func:`read_header`.
@@ -116,11 +146,17 @@ class SnapshotWriter:
     n_grids : int
         Number of blocks; ``write_grid`` must be called once for each gid in
         ``range(n_grids)``.
+    geometry : str
+        "cartesian" or "spherical" (1D: x is the radius; give the domain as
+        ``(r_min, 0, 0)`` to ``(r_max, pi, 2 pi)``, yt's (r, theta, phi)).
+    gamma : float or None
+        Adiabatic index of the gas, for yt's ``ds.gamma`` (see the module
+        docstring); ``None`` writes none.
     """
 
     def __init__(self, path, *, dimensionality, domain_dims, domain_left, domain_right,
                  time, cycle, boundary_codes, field_units, units, restart_attrs, n_grids,
-                 geometry="cartesian"):
+                 geometry="cartesian", gamma=None):
         self.path = os.fspath(path)
         self.tmp_path = self.path + ".tmp"
         self._domain_dims = np.asarray(domain_dims, dtype=np.int64)
@@ -132,6 +168,11 @@ class SnapshotWriter:
         _check_domain(dimensionality, self._domain_dims, left, right, boundary)
         _check_fields(field_units)
         _check_units(units)
+        if gamma is not None and not (math.isfinite(gamma) and gamma > 1.0):
+            raise ValueError(f"gamma must be a finite number > 1, got {gamma!r}")
+        if geometry not in GEOMETRY_CODES:
+            raise ValueError(f"geometry must be one of {sorted(GEOMETRY_CODES)}, "
+                             f"got {geometry!r}")
         _check_restart_attrs(restart_attrs)
         if self._n_grids < 1:
             raise ValueError(f"n_grids must be at least 1, got {self._n_grids}")
@@ -140,7 +181,7 @@ class SnapshotWriter:
             with h5py.File(self.tmp_path, "w") as f:
                 _write_gdf_header(f, dimensionality, self._domain_dims, left, right,
                                   time, boundary, field_units, units, self._n_grids,
-                                  geometry)
+                                  geometry, gamma)
                 restart = f.create_group(RESTART_GROUP)
                 for key, value in restart_attrs.items():
                     restart.attrs[key] = value
@@ -323,7 +364,7 @@ def _header(restart):
 
 
 def _write_gdf_header(f, dimensionality, domain_dims, left, right, time, boundary,
-                      field_units, units, n_grids, geometry):
+                      field_units, units, n_grids, geometry, gamma):
     """Write the GDF groups, attributes and the empty n_grids-row grid tables."""
     gdf = f.create_group("gridded_data_format")
     gdf.attrs["format_version"] = 1.0
@@ -342,11 +383,16 @@ def _write_gdf_header(f, dimensionality, domain_dims, left, right, time, boundar
     sp["field_ordering"] = np.int64(0)  # arrays stored [ix, iy, iz]
     sp["boundary_conditions"] = boundary
     sp["geometry"] = np.int64(GEOMETRY_CODES[geometry])
+    sp["dimensionless_units"] = np.int64(units is None)
 
     dataset_units = f.create_group("dataset_units")
     for key in UNIT_KEYS:
-        value, unit = units[key]
+        value, unit = DIMENSIONLESS_GDF_UNITS[key] if units is None else units[key]
         dataset_units.create_dataset(key, data=np.float64(value)).attrs["unit"] = unit
+    if gamma is not None:
+        sp["gamma"] = np.float64(gamma)
+        dataset_units.create_dataset("gamma", data=np.float64(gamma)).attrs["unit"] = \
+            "dimensionless"
 
     field_types = f.create_group("field_types")
     for name, unit in field_units.items():
@@ -393,7 +439,9 @@ def _check_fields(field_units):
 
 
 def _check_units(units):
-    """Validate the code units: all three base units, as yt requires."""
+    """Validate the code units: all three base units, as yt requires (or None)."""
+    if units is None:
+        return
     if set(units) != set(UNIT_KEYS):
         raise ValueError(f"units must have exactly the keys {UNIT_KEYS}, got {sorted(units)}")
     for key in UNIT_KEYS:

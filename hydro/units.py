@@ -5,7 +5,14 @@ Kernels work in code units.  A run declares its units
 (``units: {length: pc, mass: Msun, time: kyr}``, default cm, g, s); any
 parameter may then be written with a unit (``"5e50 erg"``, ``"1000 km/s"``),
 which unyt (yt's unit library) converts to code units, and snapshots declare
-the code units so that yt shows physical ones.
+the code units so that yt shows physical ones, in the units the run named.
+
+A run without a ``units`` block has code units of 1 cm, 1 g and 1 s (what
+values written with units and cooling tables are converted to). Unless it
+uses cooling, such a run is taken to be dimensionless (Sod, Sedov with
+E = 1, ...: :attr:`UnitSystem.declared` is False), and its snapshots say so:
+no temperature in K, and a marker that plots read (see ``hydro.gdf``). A run
+in cgs writes ``units: {length: cm}``.
 """
 
 import math
@@ -34,16 +41,25 @@ class UnitError(ValueError):
 
 class UnitSystem:
     """Code units from the ``units`` block: each of length, mass, time is a
-    quantity such as "pc", "1e3 yr" or a number of cgs units."""
+    quantity such as "pc", "1e3 yr" or a number of cgs units.
+
+    ``cgs`` holds each code unit in cgs; ``declared`` is True when the block
+    named at least one unit, i.e. when the run has physical units rather
+    than dimensionless code units."""
 
     def __init__(self, length=None, mass=None, time=None):
         self.cgs = {}
+        self._given = {}  # name -> (value, unit string) as the run wrote it
         for name, given in (("length", length), ("mass", mass), ("time", time)):
             unit = BASE_CGS[name]
-            value = 1.0 if given is None else _quantity(given, unit).to(unit).value
+            q = None if given is None else _quantity(given, unit)
+            value = 1.0 if q is None else q.to(unit).value
             if not value > 0:
                 raise UnitError(f"must be a positive {name}, got {given!r}")
             self.cgs[name] = float(value)
+            self._given[name] = (float(value), unit) if q is None else \
+                (float(q.value), str(q.units))
+        self.declared = any(given is not None for given in (length, mass, time))
         self._registry = None
 
     @property
@@ -81,9 +97,10 @@ class UnitSystem:
         return self.cgs["length"] / self.cgs["time"]
 
     def gdf_units(self):
-        """The ``units`` argument of the GDF writer: code units in cgs."""
-        return {"length_unit": (self.cgs["length"], "cm"), "mass_unit": (self.cgs["mass"], "g"),
-                "time_unit": (self.cgs["time"], "s")}
+        """The ``units`` argument of the GDF writer: each code unit as the run wrote it
+        ("pc" is (1.0, "pc"), a bare number is that many cgs units), so that yt
+        shows lengths, masses and times in the run's own units."""
+        return {f"{name}_unit": self._given[name] for name in ("length", "mass", "time")}
 
 
 def _quantity(text, default_unit):
