@@ -5,17 +5,30 @@ Usage::
     hydro plot OUTPUT.h5 --field density [--out file.png] [--axis z] [--log]
 
 The snapshot is opened with plain ``yt.load`` (it is a Grid Data Format
-file), so this module needs only yt, numpy and matplotlib, never hydro's
-solver. 1D data gives a line plot of the field against x over the whole
-domain; 2D and 3D data give a ``yt.SlicePlot`` through the domain centre,
-normal to ``--axis``. ``--log`` gives a logarithmic scale, or a symmetric
-log scale where the plotted values include zero or negative ones. The PNG
-goes to ``--out`` or, by default, to ``<snapshot stem>_<field>.png`` next to
-the snapshot. Missing files, unreadable files and unknown fields give a
-one-line error and exit status 2.
+file), so this module needs only yt, h5py, numpy and matplotlib, never
+hydro's solver. 1D data gives a line plot of the field against the grid's
+coordinate over the whole domain (x, or the radius r of a spherical run);
+2D and 3D data give a ``yt.SlicePlot`` through the domain centre, normal to
+``--axis``. ``--log`` gives a logarithmic scale, or a symmetric log scale
+where the plotted values include zero or negative ones. The PNG goes to
+``--out`` or, by default, to ``<snapshot stem>_<field>.png`` next to the
+snapshot.
+
+Labels follow the run's units: a run with physical units shows lengths and
+times in the units it declared (``r [pc]``, ``t = 5 kyr``); a run in
+dimensionless code units (the snapshot's ``dimensionless_units`` parameter,
+see ``hydro.gdf``) shows bare code values (``x``, ``t = 2``), since the cgs
+units yt attaches to such data mean nothing.
+
+Bad input never gives a traceback: a missing, unreadable or damaged file, an
+HDF5 file that is not a GDF snapshot, an ``--out`` in a missing or
+unwritable directory, an unknown field or one that yt cannot compute from
+the file give a one-line error on stderr and exit status 2
+(``HYDRO_DEBUG=1`` shows the traceback of the last two).
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,10 +36,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import yt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from yt.utilities.exceptions import YTUnidentifiedDataType  # noqa: E402
 
 
 def main(argv=None):
@@ -35,25 +48,48 @@ def main(argv=None):
     snapshot = Path(args.snapshot)
     if not snapshot.is_file():
         return _fail(f"no such snapshot file: {snapshot}")
-    yt.set_log_level("warning")
+    problem = _not_a_snapshot(snapshot)
+    if problem:
+        return _fail(f"{snapshot}: {problem}")
+    out = Path(args.out) if args.out else snapshot.with_name(f"{snapshot.stem}_{args.field}.png")
+    problem = _not_writable(out)
+    if problem:
+        return _fail(f"cannot write {out}: {problem}")
+
+    yt.set_log_level("error")
     try:
         ds = yt.load(str(snapshot))
-    except YTUnidentifiedDataType:
-        return _fail(f"{snapshot}: not a format yt can read")
+        ds.index  # yt reads the grid tables lazily: a damaged file fails here
+    except Exception as e:  # anything that stops yt reading the file is a bad file
+        if os.environ.get("HYDRO_DEBUG"):
+            raise
+        return _fail(f"{snapshot}: cannot read it as a GDF snapshot ({_first_line(e)})")
 
-    field = _find_field(ds, args.field)
+    field = find_field(ds, args.field)
     if field is None:
-        available = ", ".join(sorted(name for _, name in ds.field_list))
-        return _fail(f"{snapshot}: unknown field {args.field!r}; available: {available}")
+        return _fail(f"{snapshot}: unknown field {args.field!r}; available: "
+                     f"{', '.join(_field_names(ds))} (and the fields yt derives from them)")
     if ds.dimensionality == 2 and args.axis != "z":
         return _fail(f"{snapshot}: 2D data can only be sliced normal to z, not {args.axis}")
 
-    out = Path(args.out) if args.out else snapshot.with_name(f"{snapshot.stem}_{args.field}.png")
-    title = f"{snapshot.name}   t = {_time_label(ds)}"
-    if ds.dimensionality == 1:
-        _plot_profile(ds, field, out, args.log, title)
-    else:
-        _plot_slice(ds, field, args.axis, out, args.log, title)
+    title = f"{snapshot.name}   t = {time_label(ds)}"
+    try:
+        if ds.dimensionality == 1:
+            figure = profile_figure(ds, field, args.log, title)
+        else:
+            figure = slice_plot(ds, field, args.axis, args.log, title)
+            figure.render()
+    except Exception as e:  # yt lists derived fields that it cannot compute from this file
+        if os.environ.get("HYDRO_DEBUG"):
+            raise
+        return _fail(f"{snapshot}: cannot compute field {args.field!r} ({_first_line(e)})")
+    try:
+        if ds.dimensionality == 1:
+            figure.savefig(out, dpi=120)
+        else:
+            figure.save(str(out))
+    except OSError as e:
+        return _fail(f"cannot write {out}: {e.strerror or _first_line(e)}")
     print(out)
     return 0
 
@@ -80,50 +116,130 @@ def _fail(message):
     return 2
 
 
-def _find_field(ds, name):
-    """The yt field tuple for ``name``: ("gas", name) if yt knows it, else ("gdf", name)."""
-    if ("gas", name) in ds.derived_field_list:
-        return ("gas", name)
-    if ("gdf", name) in ds.field_list:
-        return ("gdf", name)
+def _first_line(exc):
+    """The first line of an exception's message (yt's run over several), or its type."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _not_a_snapshot(path):
+    """Why ``path`` is not a GDF file (checked with h5py before yt sees it), or None."""
+    try:
+        if not h5py.is_hdf5(path):
+            return "not an HDF5 file"
+        with h5py.File(path, "r") as f:
+            if "gridded_data_format" not in f:
+                return "not a GDF snapshot (an HDF5 file without a gridded_data_format group)"
+    except OSError as e:
+        return f"cannot read it ({_first_line(e)})"
     return None
 
 
-def _time_label(ds):
-    """Current time of ``ds`` in the dataset's own time unit, as text."""
+def _not_writable(out):
+    """Why the PNG ``out`` cannot be written, or None; checked before any plotting."""
+    parent = out.parent
+    if out.is_dir():
+        return "it is a directory"
+    if not parent.exists():
+        return f"no such directory: {parent}"
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"directory {parent} is not writable"
+    if out.exists() and not os.access(out, os.W_OK):
+        return "the file is not writable"
+    return None
+
+
+def is_dimensionless(ds):
+    """Whether ``ds`` is a run in dimensionless code units (marked by hydro's writer)."""
+    return bool(ds.parameters.get("dimensionless_units", 0))
+
+
+def find_field(ds, name):
+    """The yt field tuple for ``name``: ("gas", name) if yt knows it; else yt's ("gas", ...)
+    name of the file's field ``name`` (a spherical file's velocity_x is velocity_r);
+    else ("gdf", name); None if the file has no such field."""
+    if ("gas", name) in ds.derived_field_list:
+        return ("gas", name)
+    if ("gdf", name) in ds.field_list:
+        return _gas_aliases(ds).get(name, ("gdf", name))
+    return None
+
+
+def _gas_aliases(ds):
+    """File field name -> the ("gas", ...) field that yt makes of it."""
+    return {target[1]: alias for alias, target in ds.field_info.field_aliases.items()
+            if alias[0] == "gas" and target[0] == "gdf"}
+
+
+def _field_names(ds):
+    """The fields of the file, under the names to ask for them by."""
+    aliases = _gas_aliases(ds)
+    return sorted(aliases[name][1] if name in aliases else name for _, name in ds.field_list)
+
+
+def time_label(ds):
+    """Current time of ``ds`` as text: in the run's own time unit, or a bare number
+    for a dimensionless run."""
+    if is_dimensionless(ds):
+        return f"{float(ds.current_time.to('code_time')):.6g}"
     time = ds.current_time.to(ds.time_unit.units)
     return f"{float(time):.6g} {time.units}"
 
 
-def _plot_profile(ds, field, out, log, title):
-    """Line plot of ``field`` against x for all cells of a 1D dataset."""
+def _label(name, units, dimensionless):
+    """Axis label ``name [units]``, or just ``name`` without units."""
+    if dimensionless or str(units) == "dimensionless":
+        return name
+    return f"{name} [{units}]"
+
+
+def profile_figure(ds, field, log=False, title=None):
+    """Matplotlib figure of ``field`` against the grid coordinate (x, or r on a spherical
+    grid) for all cells of a 1D dataset."""
+    dimensionless = is_dimensionless(ds)
+    coordinate = ds.coordinates.axis_order[0]
     cells = ds.all_data()  # ds.r[:] fails on 1D data in yt 4.4 (empty ortho ray)
-    x = cells["index", "x"].to(ds.length_unit.units)
+    position = cells["index", coordinate]
     values = cells[field]
-    order = np.argsort(x.d)
+    if dimensionless:  # code units are 1 cm, 1 g, 1 s: cgs numbers are the code values
+        position, values = position.to("code_length"), values.in_cgs()
+    else:
+        position = position.to(ds.length_unit.units)
+    order = np.argsort(position.d)
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    ax.plot(x.d[order], values.d[order], marker=".", markersize=3)
+    ax.plot(position.d[order], values.d[order], marker=".", markersize=3)
     edges = [ds.domain_left_edge[0], ds.domain_right_edge[0]]
-    ax.set_xlim(*(float(edge.to(x.units)) for edge in edges))
-    ax.set_xlabel(f"x [{x.units}]")
-    units = str(values.units)
-    ax.set_ylabel(f"{field[1]} [{units}]" if units != "dimensionless" else field[1])
+    ax.set_xlim(*(float(edge.to(position.units)) for edge in edges))
+    ax.set_xlabel(_label(coordinate, position.units, dimensionless))
+    ax.set_ylabel(_label(field[1], values.units, dimensionless))
     if log:
         ax.set_yscale("log" if values.min() > 0 else "symlog")
-    ax.set_title(title)
-    fig.savefig(out, dpi=120)
+    if title:
+        ax.set_title(title)
+    return fig
 
 
-def _plot_slice(ds, field, axis, out, log, title):
-    """Slice of ``field`` through the domain centre, normal to ``axis``."""
+def slice_plot(ds, field, axis, log=False, title=None):
+    """yt SlicePlot of ``field`` through the domain centre, normal to ``axis``; a
+    dimensionless run gets axes in code lengths and labels without units."""
     plot = yt.SlicePlot(ds, axis, field, center=ds.domain_center, origin="native")
     if log and np.nanmin(plot.frb[field]) <= 0:
         plot.set_log(field, linthresh="auto")
     else:
         plot.set_log(field, log)
-    plot.annotate_title(title)
-    plot.save(str(out))
+    if is_dimensionless(ds):
+        coordinates = ds.coordinates
+        normal = coordinates.axis_id[axis]
+        plot.set_axes_unit("code_length")
+        plot.set_xlabel(coordinates.axis_name[coordinates.x_axis[normal]])
+        plot.set_ylabel(coordinates.axis_name[coordinates.y_axis[normal]])
+        plot.set_colorbar_label(field, field[1])
+    if title:
+        plot.annotate_title(title)
+    return plot
 
 
 if __name__ == "__main__":

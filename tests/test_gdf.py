@@ -282,3 +282,169 @@ def test_plot_errors(tmp_path, capsys):
     assert "unknown field 'entropy'" in err and "density, passive, pressure" in err
     assert len(err.strip().splitlines()) == 1
     assert list(tmp_path.glob("*.png")) == []
+
+
+# --------------------------------------------------------------------------
+# issue 16: spherical profiles, bad input to the plot, gamma, dimensionless runs
+# --------------------------------------------------------------------------
+
+SPHERICAL_FIELDS = {"density": FIELD_UNITS["density"], "velocity_x": FIELD_UNITS["velocity_x"],
+                    "pressure": FIELD_UNITS["pressure"]}
+R_LEFT, R_RIGHT, NR = 0.5, 2.5, 16
+
+
+def write_spherical(path, units=CGS, gamma=None):
+    """A 1D spherical snapshot in two blocks: rho = 1 + r, v_r = r, p = 2 + r**2."""
+    r = R_LEFT + (np.arange(NR) + 0.5) * (R_RIGHT - R_LEFT) / NR
+    with SnapshotWriter(path, dimensionality=1, domain_dims=(NR, 1, 1),
+                        domain_left=(R_LEFT, 0.0, 0.0), domain_right=(R_RIGHT, np.pi, 2 * np.pi),
+                        geometry="spherical", time=TIME, cycle=CYCLE,
+                        boundary_codes=(1, 2, 0, 0, 0, 0), field_units=SPHERICAL_FIELDS,
+                        units=units, restart_attrs={}, n_grids=2,
+                        **({} if gamma is None else {"gamma": gamma})) as writer:
+        for gid in range(2):
+            rb = r[gid * NR // 2:(gid + 1) * NR // 2].reshape(1, 1, -1)
+            writer.write_grid(gid, (gid * NR // 2, 0, 0),
+                              {"density": 1.0 + rb, "velocity_x": rb, "pressure": 2.0 + rb**2},
+                              np.zeros((NVAR, 1, 1, NR // 2)))
+    return r
+
+
+def test_gamma_gives_yt_sound_speed_and_mach_number(tmp_path):
+    """yt's GDF frontend turns every dataset under /dataset_units into an attribute of
+    the dataset: the writer's gamma becomes ds.gamma, and with it yt's sound speed."""
+    path = tmp_path / "snap.h5"
+    r = write_spherical(path, gamma=1.4)
+    ds = yt.load(str(path))
+    assert float(ds.gamma) == 1.4
+    assert ds.parameters["gamma"] == 1.4
+    ad = ds.all_data()
+    order = np.argsort(ad["index", "r"].d)
+    np.testing.assert_array_equal(ad["index", "r"].d[order], r)
+    cs = ad["gas", "sound_speed"].to("cm/s").d[order]
+    np.testing.assert_allclose(cs, np.sqrt(1.4 * (2.0 + r**2) / (1.0 + r)), rtol=1e-15)
+    # hydro's velocity_x on a spherical grid is yt's ('gas', 'velocity_r')
+    np.testing.assert_array_equal(ad["gas", "velocity_r"].to("cm/s").d[order], r)
+    np.testing.assert_allclose(ad["gas", "mach_number"].d[order], r / cs, rtol=1e-15)
+
+
+def test_dimensionless_snapshot_is_marked_and_loads_plainly(tmp_path):
+    """units=None: code units without a physical meaning, marked in the file; yt.load
+    still works and yt's numbers are the code values."""
+    marked, physical = tmp_path / "marked.h5", tmp_path / "physical.h5"
+    write_spherical(marked, units=None)
+    write_spherical(physical)
+    with h5py.File(marked, "r") as f:
+        assert f["simulation_parameters"].attrs["dimensionless_units"] == 1
+    with h5py.File(physical, "r") as f:
+        assert f["simulation_parameters"].attrs["dimensionless_units"] == 0
+    ds = yt.load(str(marked))
+    assert ds.parameters["dimensionless_units"] == 1
+    assert float(ds.current_time.to("code_time")) == TIME
+    assert float(ds.all_data()["gas", "density"].to("code_density").max()) == 1.0 + 2.4375
+
+
+def test_plot_profile_of_spherical_data_is_against_r(tmp_path):
+    path = tmp_path / "snap.h5"
+    r = write_spherical(path, units=dict(CGS, length_unit=(1.0, "pc")))
+    assert plot.main([str(path), "--field", "density"]) == 0
+    assert (tmp_path / "snap_density.png").read_bytes().startswith(b"\x89PNG")
+    assert plot.main([str(path), "--field", "velocity_r"]) == 0
+    assert (tmp_path / "snap_velocity_r.png").read_bytes().startswith(b"\x89PNG")
+    ds = yt.load(str(path))
+    fig = plot.profile_figure(ds, ("gas", "density"))
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "r [pc]"
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), r, rtol=1e-15)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), (1.0 + r) / 3.0856775809623245e18**3,
+                               rtol=1e-14)
+    assert ax.get_xlim() == (R_LEFT, R_RIGHT)
+    with_gamma = tmp_path / "gamma.h5"
+    write_spherical(with_gamma, gamma=5 / 3)
+    assert plot.main([str(with_gamma), "--field", "mach_number", "--log"]) == 0
+
+
+def test_plot_labels_of_dimensionless_data_carry_no_units(tmp_path):
+    one_d, two_d = tmp_path / "a.h5", tmp_path / "b.h5"
+    write_spherical(one_d, units=None)
+    ds = yt.load(str(one_d))
+    assert plot.time_label(ds) == f"{TIME:.6g}"
+    ax = plot.profile_figure(ds, ("gas", "density")).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("r", "density")
+    write_case(two_d, 2)
+    with h5py.File(two_d, "r+") as f:  # the marker, as a dimensionless run writes it
+        f["simulation_parameters"].attrs["dimensionless_units"] = 1
+    ds = yt.load(str(two_d))
+    assert plot.time_label(ds) == f"{TIME:.6g}"
+    slc = plot.slice_plot(ds, ("gas", "density"), "z")
+    slc.render()
+    axes = slc.plots["gas", "density"].axes
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("x", "y")
+    assert slc.plots["gas", "density"].cb.ax.get_ylabel() == "density"
+    xmin, xmax = axes.get_xlim()
+    assert (xmin, xmax) == pytest.approx((0.0, 5.0), rel=1e-12)
+
+
+def test_plot_labels_of_physical_data_carry_the_run_units(tmp_path):
+    path = tmp_path / "snap.h5"
+    write_case(path, 2, units={"length_unit": (1.0, "pc"), "mass_unit": (1.0, "Msun"),
+                               "time_unit": (1.0, "kyr")})
+    ds = yt.load(str(path))
+    assert plot.time_label(ds) == f"{TIME:.6g} kyr"
+
+
+def _one_line_error(capsys, needle):
+    err = capsys.readouterr().err
+    assert needle in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_plot_rejects_bad_files_and_outputs(tmp_path, capsys):
+    """Exit 2 with one line on stderr, and no picture, for every kind of bad input."""
+    garbage = tmp_path / "garbage.h5"
+    garbage.write_bytes(b"not an HDF5 file at all\n" * 100)
+    assert plot.main([str(garbage)]) == 2
+    _one_line_error(capsys, "garbage.h5")
+
+    good = tmp_path / "good.h5"
+    write_case(good, 2)
+    truncated = tmp_path / "truncated.h5"
+    data = good.read_bytes()
+    truncated.write_bytes(data[:len(data) // 3])
+    assert plot.main([str(truncated)]) == 2
+    _one_line_error(capsys, "truncated.h5")
+
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["x"] = np.arange(10.0)
+    assert plot.main([str(other)]) == 2
+    _one_line_error(capsys, "not a GDF snapshot")
+
+    assert plot.main([str(tmp_path)]) == 2  # a directory
+    _one_line_error(capsys, str(tmp_path))
+
+    assert plot.main([str(good), "--out", str(tmp_path / "missing" / "p.png")]) == 2
+    _one_line_error(capsys, "missing")
+    assert plot.main([str(good), "--out", str(garbage / "p.png")]) == 2  # parent is a file
+    _one_line_error(capsys, "garbage.h5")
+    assert plot.main([str(good), "--field", "velocity_r"]) == 2
+    _one_line_error(capsys, "unknown field 'velocity_r'")
+    # a field yt lists but cannot compute: no gamma in this file
+    assert plot.main([str(good), "--field", "sound_speed"]) == 2
+    _one_line_error(capsys, "sound_speed")
+    assert list(tmp_path.rglob("*.png")) == []
+
+
+def test_plot_rejects_an_unwritable_directory(tmp_path, capsys, monkeypatch):
+    good = tmp_path / "good.h5"
+    write_case(good, 1)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    real_access = plot.os.access
+    # root may write anywhere: let access() answer as it would for a user
+    monkeypatch.setattr(plot.os, "access", lambda p, mode: False if str(p) == str(locked)
+                        else real_access(p, mode))
+    assert plot.main([str(good), "--out", str(locked / "p.png")]) == 2
+    _one_line_error(capsys, "not writable")
+    assert list(locked.iterdir()) == []
