@@ -617,3 +617,86 @@ def test_restart_keeps_the_budget_columns_bit_for_bit(history_dt, tmp_path):
     simulate(with_dir(params, b), b, restart=str(snap))
     assert_snapshots_identical(a / "cluster_wind.00003.h5", b / "cluster_wind.00003.h5")
     assert history_lines(b / "cluster_wind.hst") == history_lines(a / "cluster_wind.hst")
+
+
+# --------------------------------------------------------------------------
+# issue 16: spherical runs in yt and in plots; gamma; dimensionless runs
+# --------------------------------------------------------------------------
+
+SPHERICAL_WIND = {"problem": "cluster_wind",
+                  "units": {"length": "pc", "mass": "Msun", "time": "kyr"},
+                  "mesh": {"nx": [48], "xmin": [0.0], "xmax": [2.0],
+                           "boundary": [["reflecting", "outflow"]], "geometry": "spherical"},
+                  "hydro": {"gamma": 1.4},
+                  "time": {"tlim": 0.5}, "output": {"dt": None},
+                  "problem_params": {"mdot": "1e-3 Msun/yr", "edot": "3e38 erg/s",
+                                     "radius": "0.3 pc", "rho_ambient": "1e-24 g/cm**3",
+                                     "p_ambient": "1e-12 erg/cm**3"}}
+
+
+def test_spherical_run_gives_yt_gamma_sound_speed_mach_and_velocity_r(tmp_path):
+    sim = simulate(SPHERICAL_WIND, tmp_path)
+    ds = yt.load(sim.snapshots_written[-1])  # plain yt
+    assert float(ds.gamma) == 1.4
+    assert ds.parameters["dimensionless_units"] == 0
+    assert str(ds.length_unit.units) == "pc" and str(ds.time_unit.units) == "kyr"
+    ad = ds.all_data()
+    order = np.argsort(ad["index", "r"].d)
+    v_r = ad["gas", "velocity_r"][order]
+    np.testing.assert_allclose(v_r.to("code_length/code_time").d,
+                               primitive(sim, "velocity_x").ravel(), rtol=1e-14, atol=0)
+    assert float(v_r.to("km/s").max()) > 100.0  # the wind is blowing
+    rho = ad["gas", "density"][order].to("g/cm**3").d
+    p = ad["gas", "pressure"][order].to("dyn/cm**2").d
+    cs = ad["gas", "sound_speed"][order].to("cm/s").d
+    np.testing.assert_allclose(cs, np.sqrt(1.4 * p / rho), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(ad["gas", "mach_number"][order].d,
+                               np.abs(v_r.to("cm/s").d) / cs, rtol=1e-14, atol=0)
+    assert ("gdf", "temperature") in ds.field_list  # physical units: T in K means something
+
+    from hydro.analysis import plot
+    ax = plot.profile_figure(ds, ("gas", "velocity_r")).axes[0]
+    assert ax.get_xlabel() == "r [pc]"
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), sim.states[0].block.coordinates()[0]
+                               .ravel(), rtol=1e-14)
+    assert plot.time_label(ds) == "0.5 kyr"
+    for field in ("density", "velocity_r", "mach_number"):
+        result = subprocess.run([sys.executable, "-m", "hydro.analysis.plot",
+                                 sim.snapshots_written[-1], "--field", field, "--log"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        png = tmp_path / f"cluster_wind.00001_{field}.png"
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_run_without_units_is_marked_dimensionless(tmp_path):
+    """No units block: the snapshot says so, has no (meaningless) temperature in K, and
+    plots show code values without units; yt.load still works plainly."""
+    params = copy.deepcopy(ROUND_TRIP_CASES["1d"][0])
+    params["output"]["dt"] = None
+    sim = simulate(params, tmp_path)
+    final = sim.snapshots_written[-1]
+    with h5py.File(final, "r") as f:
+        assert f["simulation_parameters"].attrs["dimensionless_units"] == 1
+        assert "temperature" not in f["field_types"]
+    ds = yt.load(final)
+    assert float(ds.gamma) == sim.cfg["hydro"]["gamma"]
+    assert ("gdf", "temperature") not in ds.field_list
+    from hydro.analysis import plot
+    assert plot.time_label(ds) == "0.3"
+    ax = plot.profile_figure(ds, ("gas", "pressure")).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "pressure")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), primitive(sim, "pressure").ravel())
+
+
+def test_run_with_units_keeps_temperature_and_physical_labels(tmp_path):
+    params = copy.deepcopy(ROUND_TRIP_CASES["1d"][0])
+    params["output"]["dt"] = None
+    params["units"] = {"length": "km"}
+    sim = simulate(params, tmp_path)
+    ds = yt.load(sim.snapshots_written[-1])
+    assert ds.parameters["dimensionless_units"] == 0
+    assert ("gdf", "temperature") in ds.field_list
+    from hydro.analysis import plot
+    assert plot.time_label(ds) == "0.3 s"
+    assert plot.profile_figure(ds, ("gas", "density")).axes[0].get_xlabel() == "x [km]"
