@@ -8,18 +8,25 @@ inside R, sonic at R, and reaching v_inf = sqrt(2 Edot / Mdot) far out
 """
 
 from hydro.injection import Region
-from hydro.problem import Parameter
+from hydro.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
 
 SCALARS = ("wind",)
 
 PARAMETERS = [
-    Parameter("mdot", 1.0, "code_mass/code_time", "mass injection rate"),
+    # both rates > 0: the wind's speed sqrt(2 edot / mdot) must be finite and non-zero
+    Parameter("mdot", 1.0, "code_mass/code_time", "mass injection rate", **POSITIVE),
     Parameter("edot", 1.0, "code_mass*code_length**2/code_time**3",
-              "energy injection rate (thermal)"),
-    Parameter("radius", 1.0, "code_length", "radius R of the injection sphere"),
-    Parameter("center", [0.0, 0.0, 0.0], "code_length", "centre of the sphere (x, y, z)"),
-    Parameter("rho_ambient", 1e-4, "code_density", "initial density of the gas at rest"),
-    Parameter("p_ambient", 1e-6, "code_pressure", "initial pressure of the gas at rest"),
+              "energy injection rate (thermal)", **POSITIVE),
+    Parameter("center", [0.0, 0.0, 0.0], "code_length", "centre of the sphere (x, y, z)",
+              check=centre_entries()),
+    # a cluster smaller than the spacing of the cell centres has no resolved interior: the
+    # subsonic core and the sonic point at R, the point of the problem, are not on the grid
+    Parameter("radius", 1.0, "code_length", "radius R of the injection sphere", **POSITIVE,
+              check=holds_a_cell(lambda p, mesh: p.center)),
+    Parameter("rho_ambient", 1e-4, "code_density", "initial density of the gas at rest",
+              **POSITIVE),
+    Parameter("p_ambient", 1e-6, "code_pressure", "initial pressure of the gas at rest",
+              **POSITIVE),
 ]
 
 

@@ -9,13 +9,14 @@ the upper boundary follows the exact position of the incident shock.
 import numpy as np
 
 from hydro.boundary import ghost_slice
-from hydro.problem import Parameter
+from hydro.problem import POSITIVE, Parameter
 
 PARAMETERS = [
-    Parameter("mach", 10.0, "", "Mach number of the incident shock"),
+    # M = 1 is no shock at all, M < 1 an expansion shock (entropy falls): neither exists
+    Parameter("mach", 10.0, "", "Mach number of the incident shock", low=1.0, low_open=True),
     Parameter("x0", 1.0 / 6.0, "code_length", "where the shock meets the wall at t = 0"),
-    Parameter("rho0", 1.4, "code_mass/code_length**3", "pre-shock density"),
-    Parameter("p0", 1.0, "code_pressure", "pre-shock pressure"),
+    Parameter("rho0", 1.4, "code_mass/code_length**3", "pre-shock density", **POSITIVE),
+    Parameter("p0", 1.0, "code_pressure", "pre-shock pressure", **POSITIVE),
 ]
 
 

@@ -10,18 +10,43 @@ import numpy as np
 
 from hydro import gravity
 from hydro.boundary import ghost_slice
-from hydro.problem import Parameter
+from hydro.problem import NON_NEGATIVE, POSITIVE, Parameter
+
+
+def _finite_centre(value, p, mesh, gamma):
+    """< 2: a finite potential at the centre"""
+    if not value < 2.0:  # Dehnen 1993 eq. 2 has 2 - gamma in a denominator and exponent
+        return (f"must be < 2 (got {value}): the cluster's potential at its centre, "
+                f"where the density is rho0, is infinite for gamma >= 2")
+    return None
+
+
+def _xyz(value, p, mesh, gamma):
+    """3 entries: the mass is a point in space, also for a 1D or 2D mesh"""
+    if len(value) != 3:
+        return (f"needs 3 entries (x, y, z): the mass is a point in space, also for a "
+                f"{mesh.ndim}D mesh (whose cells lie at y, z = 0.5 where inactive), "
+                f"got {value}")
+    return None
+
 
 PARAMETERS = [
-    Parameter("G", gravity.G, gravity.G_UNIT, "gravitational constant"),
-    Parameter("mass", 1.0, "code_mass", "point mass"),
-    Parameter("softening", 0.1, "code_length", "Plummer softening length of the point mass"),
-    Parameter("cluster_mass", 0.0, "code_mass", "mass of the Dehnen cluster"),
-    Parameter("cluster_radius", 0.5, "code_length", "scale radius of the Dehnen cluster"),
-    Parameter("cluster_gamma", 1.0, "", "inner density slope of the Dehnen cluster"),
-    Parameter("rho0", 1.0, "code_density", "density at the centre"),
-    Parameter("cs", 1.0, "code_velocity", "isothermal sound speed"),
-    Parameter("center", [0.0, 0.0, 0.0], "code_length", "position of the mass (x, y, z)"),
+    Parameter("G", gravity.G, gravity.G_UNIT, "gravitational constant", **POSITIVE),
+    Parameter("mass", 1.0, "code_mass", "point mass", **NON_NEGATIVE),
+    # rho0 is the density at the mass: -G M / sqrt(r^2 + eps^2) must be finite there
+    Parameter("softening", 0.1, "code_length", "Plummer softening length of the point mass",
+              **POSITIVE),
+    Parameter("cluster_mass", 0.0, "code_mass", "mass of the Dehnen cluster (0: none)",
+              **NON_NEGATIVE),
+    Parameter("cluster_radius", 0.5, "code_length", "scale radius of the Dehnen cluster",
+              **POSITIVE),
+    # Dehnen's models have 0 <= gamma < 3; the density must not fall towards the centre
+    Parameter("cluster_gamma", 1.0, "", "inner density slope of the Dehnen cluster",
+              **NON_NEGATIVE, check=_finite_centre),
+    Parameter("rho0", 1.0, "code_density", "density at the centre", **POSITIVE),
+    Parameter("cs", 1.0, "code_velocity", "isothermal sound speed", **POSITIVE),
+    Parameter("center", [0.0, 0.0, 0.0], "code_length", "position of the mass (x, y, z)",
+              check=_xyz),
 ]
 
 

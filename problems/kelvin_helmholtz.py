@@ -7,14 +7,17 @@ single-mode vy perturbation.  The scalar ``dye`` marks the dense stream.
 
 import numpy as np
 
-from hydro.problem import Parameter
+from hydro.problem import POSITIVE, Parameter
 
 PARAMETERS = [
-    Parameter("rho1", 1.0, "code_mass/code_length**3", "density of the outer streams"),
-    Parameter("rho2", 2.0, "code_mass/code_length**3", "density of the inner stream"),
+    Parameter("rho1", 1.0, "code_mass/code_length**3", "density of the outer streams",
+              **POSITIVE),
+    Parameter("rho2", 2.0, "code_mass/code_length**3", "density of the inner stream",
+              **POSITIVE),
     Parameter("v_shear", 0.5, "code_length/code_time", "speed of each stream (opposite signs)"),
-    Parameter("width", 0.025, "code_length", "thickness L of the shear layers"),
-    Parameter("pressure", 2.5, "code_pressure", "uniform pressure"),
+    # L divides in exp((y - 1/4) / L): a zero or negative width is no layer
+    Parameter("width", 0.025, "code_length", "thickness L of the shear layers", **POSITIVE),
+    Parameter("pressure", 2.5, "code_pressure", "uniform pressure", **POSITIVE),
     Parameter("amplitude", 0.01, "code_length/code_time", "amplitude of the vy perturbation"),
 ]
 SCALARS = ("dye",)

@@ -8,8 +8,18 @@ import numpy as np
 
 from hydro.problem import Parameter
 
+
+def _positive_pressure(value, p, mesh, gamma):
+    """|A| < 1/gamma: the pressure 1/gamma + A sin(kx) stays positive"""
+    if not abs(value) < 1.0 / gamma:  # and with it the density 1 + A sin(kx), 1/gamma < 1
+        return (f"|A| must be < 1/gamma = {1.0 / gamma:g} (got {value}): the pressure "
+                f"1/gamma + A sin(kx) would not stay positive")
+    return None
+
+
 PARAMETERS = [
-    Parameter("amplitude", 1e-6, "", "relative density amplitude A"),
+    Parameter("amplitude", 1e-6, "", "relative density amplitude A (a linear wave: |A| << 1)",
+              check=_positive_pressure),
 ]
 
 

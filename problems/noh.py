@@ -10,12 +10,15 @@ faces outside, which hold the exact inflowing state.
 import numpy as np
 
 from hydro.boundary import ghost_slice
-from hydro.problem import Parameter
+from hydro.problem import POSITIVE, Parameter
 
 PARAMETERS = [
-    Parameter("rho0", 1.0, "code_density", "initial density"),
-    Parameter("v0", 1.0, "code_velocity", "initial inflow speed"),
-    Parameter("p0", 1e-6, "code_pressure", "initial pressure (cold: a near-vacuum test)"),
+    Parameter("rho0", 1.0, "code_density", "initial density", **POSITIVE),
+    # v0 < 0 is an outflow, whose exact density rho0 (1 + v0 t / r)^(d - 1) at the outer
+    # faces turns negative; v0 = 0 is gas at rest, no implosion
+    Parameter("v0", 1.0, "code_velocity", "initial inflow speed", **POSITIVE),
+    Parameter("p0", 1e-6, "code_pressure", "initial pressure (cold: a near-vacuum test)",
+              **POSITIVE),
 ]
 
 

@@ -6,23 +6,26 @@ follows R = xi0 (E t^2 / rho0)^(1/5) in 3D (xi0 = 1.1517 for gamma = 5/3).
 
 import numpy as np
 
-from hydro.problem import Parameter
-
-PARAMETERS = [
-    Parameter("energy", 1.0, "code_energy", "thermal energy deposited (normalised exactly)"),
-    Parameter("radius", 0.05, "code_length", "cells with centres within it receive the energy"),
-    Parameter("center", [], "code_length", "centre of the explosion [default: domain centre]"),
-    Parameter("rho0", 1.0, "code_mass/code_length**3", "ambient density"),
-    Parameter("p0", 1e-5, "code_pressure", "ambient pressure"),
-]
+from hydro.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
 
 
 def _centre(mesh, p):
     if not p.center:
         return [0.5 * (mesh.xmin[a] + mesh.xmax[a]) for a in range(3)]
-    if len(p.center) != mesh.ndim:
-        raise ValueError(f"center needs {mesh.ndim} entries, got {p.center}")
     return list(p.center) + [0.0] * (3 - mesh.ndim)
+
+
+PARAMETERS = [
+    Parameter("energy", 1.0, "code_energy", "thermal energy deposited (normalised exactly)",
+              **POSITIVE),
+    Parameter("center", [], "code_length", "centre of the explosion [default: domain centre]",
+              check=centre_entries(xyz=False, empty=True)),
+    # the energy is shared among the cells whose centres lie within the radius
+    Parameter("radius", 0.05, "code_length", "cells with centres within it receive the energy",
+              **POSITIVE, check=holds_a_cell(lambda p, mesh: _centre(mesh, p))),
+    Parameter("rho0", 1.0, "code_mass/code_length**3", "ambient density", **POSITIVE),
+    Parameter("p0", 1e-5, "code_pressure", "ambient pressure", **POSITIVE),
+]
 
 
 def _r2(x, y, z, c, ndim):

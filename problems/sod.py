@@ -5,17 +5,39 @@ Sod 1978, J. Comput. Phys. 27, 1; Toro 2009, Table 4.1 lists more such tests.
 
 import numpy as np
 
-from hydro.problem import Parameter
+from hydro.problem import POSITIVE, Parameter
+
+
+def _on_the_mesh(value, p, mesh, gamma):
+    """an axis of the mesh"""
+    if value != "diagonal" and "xyz".index(value) >= mesh.ndim:
+        return (f"'{value}' needs a {'xyz'.index(value) + 1}D mesh, mesh.nx has {mesh.ndim} "
+                f"entries")
+    return None
+
+
+def _between_cells(value, p, mesh, gamma):
+    """must lie between the first and last cell centres along the direction"""
+    n = direction_vector(p.direction, mesh.ndim)
+    first, last = (sum(n[a] * mesh.global_centres(a)[i] for a in range(mesh.ndim))
+                   for i in (0, -1))
+    if not first < value <= last:  # cells with n.x < x0 are left, the others right
+        return (f"must lie between the first and last cell centres along the direction, "
+                f"{first:g} < x0 <= {last:g}, or the grid holds one state only (got {value})")
+    return None
+
 
 PARAMETERS = [
-    Parameter("rho_l", 1.0, "code_mass/code_length**3", "density left of x0"),
+    Parameter("rho_l", 1.0, "code_mass/code_length**3", "density left of x0", **POSITIVE),
     Parameter("u_l", 0.0, "code_length/code_time", "velocity along the direction, left"),
-    Parameter("p_l", 1.0, "code_pressure", "pressure left of x0"),
-    Parameter("rho_r", 0.125, "code_mass/code_length**3", "density right of x0"),
+    Parameter("p_l", 1.0, "code_pressure", "pressure left of x0", **POSITIVE),
+    Parameter("rho_r", 0.125, "code_mass/code_length**3", "density right of x0", **POSITIVE),
     Parameter("u_r", 0.0, "code_length/code_time", "velocity along the direction, right"),
-    Parameter("p_r", 0.1, "code_pressure", "pressure right of x0"),
-    Parameter("x0", 0.5, "code_length", "position of the discontinuity along the direction"),
-    Parameter("direction", "x", "", "direction of the problem", ("x", "y", "z", "diagonal")),
+    Parameter("p_r", 0.1, "code_pressure", "pressure right of x0", **POSITIVE),
+    Parameter("direction", "x", "", "direction of the problem", ("x", "y", "z", "diagonal"),
+              check=_on_the_mesh),
+    Parameter("x0", 0.5, "code_length", "position of the discontinuity along the direction",
+              check=_between_cells),
 ]
 
 
