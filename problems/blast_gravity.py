@@ -9,15 +9,16 @@ the centre; with ``cooling.table: sd93`` it is the configuration of
 import numpy as np
 
 from hydro import gravity
-from hydro.problem import Parameter
+from hydro.problem import NON_NEGATIVE, POSITIVE, Parameter
 from hydro.problems import blast
 
 SCALARS = ("inside", "outside")
 
 PARAMETERS = blast.PARAMETERS + [
-    Parameter("G", 1.0, gravity.G_UNIT, "gravitational constant"),
-    Parameter("mass", 0.01, "code_mass", "point mass at the centre"),
-    Parameter("softening", 0.05, "code_length", "Plummer softening length"),
+    Parameter("G", 1.0, gravity.G_UNIT, "gravitational constant", **POSITIVE),
+    Parameter("mass", 0.01, "code_mass", "point mass at (0.5, 0.5, 0.5)", **NON_NEGATIVE),
+    # unsoftened, -G M / r is infinite on a cell centre at the mass (odd nx)
+    Parameter("softening", 0.05, "code_length", "Plummer softening length", **POSITIVE),
 ]
 
 
