@@ -195,3 +195,65 @@ def _cell_u(cooling, rho, temp):
     u[0] = rho
     u[4] = rho * temp / cooling.t_to_k / (GAMMA - 1.0)
     return u
+
+
+def power_law_time(t_from, t_to, t_k, lam_k, alpha, c_rho):
+    """Time for dT/dt = -c_rho Lambda_k (T / T_k)^alpha to take T from t_from to t_to:
+    with y = T / T_k, y^(1 - alpha) falls linearly at (1 - alpha) c_rho Lambda_k / T_k,
+    and ln y at c_rho Lambda_k / T_k for alpha = 1."""
+    rate = c_rho * lam_k / t_k
+    if alpha == 1.0:
+        return np.log(t_from / t_to) / rate
+    e = 1.0 - alpha
+    return ((t_from / t_k) ** e - (t_to / t_k) ** e) / (e * rate)
+
+
+def power_law_temperature(t_from, time, t_k, lam_k, alpha, c_rho):
+    """T after ``time`` on one power-law segment (the inverse of ``power_law_time``)."""
+    rate = c_rho * lam_k / t_k
+    if alpha == 1.0:
+        return t_from * np.exp(-rate * time)
+    e = 1.0 - alpha
+    return t_k * ((t_from / t_k) ** e - e * rate * time) ** (1.0 / e)
+
+
+@pytest.mark.parametrize("alpha_low", [-0.5, 1.0, 3.0])
+@pytest.mark.parametrize("alpha_high", [-0.7, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("steps", [1, 3])
+def test_crossing_a_table_node_is_exact(alpha_low, alpha_high, steps):
+    """Two power-law segments meeting at 1e6 K: from 4e6 K the gas reaches the node
+    after t_1 on the upper segment's law and then 1e5 K after t_2 on the lower
+    one's (both in closed form), so after t_1 + t_2 it must be at 1e5 K, to 1e-10,
+    however many steps cross the node (continuing the upper segment's law past the
+    node would be off by tens of percent)."""
+    t_node, lam_node, rho = 1e6, 1e-22, 1e-24
+    table = [[1e4, lam_node * (1e4 / t_node) ** alpha_low], [t_node, lam_node],
+             [1e8, lam_node * (1e8 / t_node) ** alpha_high]]
+    cooling = Cooling(table, UnitSystem(), MU, X, GAMMA, 1e4)
+    c_rho = cooling.rate * rho
+    total = (power_law_time(4e6, t_node, t_node, lam_node, alpha_high, c_rho)
+             + power_law_time(t_node, 1e5, t_node, lam_node, alpha_low, c_rho))
+    assert cool_cell(cooling, rho, 4e6, total, steps) == pytest.approx(1e5, rel=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [-0.5, 0.5, 1.0, 3.0])
+def test_floor_reached_within_one_table_segment(alpha):
+    """The floor (2e4 K) inside the table's first segment (from 1e4 K) and a step
+    from 8e4 K that would take the gas, on that segment's power law, to 1.2e4 K:
+    still on the segment, below the floor.  The cell ends on the floor exactly, and
+    the energy removed is the thermal energy between 8e4 and 2e4 K.  A step a
+    little shorter than the time to the floor ends above it, on the power law."""
+    lam_k, t_k, rho, t_floor, t_init = 1e-22, 1e4, 1e-24, 2e4, 8e4
+    table = [[t_k, lam_k], [1e6, lam_k * (1e6 / t_k) ** alpha]]
+    cooling = Cooling(table, UnitSystem(), MU, X, GAMMA, t_floor)
+    c_rho = cooling.rate * rho
+    past_floor = power_law_time(t_init, 1.2e4, t_k, lam_k, alpha, c_rho)
+    assert cool_cell(cooling, rho, t_init, past_floor, 1) == pytest.approx(t_floor, rel=1e-12)
+    u = _cell_u(cooling, rho, t_init)
+    cooling.apply(None, u, CELL, 0.0, past_floor, None)
+    thermal = _cell_u(cooling, rho, t_init)[4, 0, 0, 0]
+    assert cooling.removed[0, 0, 0] == pytest.approx(thermal * (1.0 - t_floor / t_init), rel=1e-12)
+    short = 0.9 * power_law_time(t_init, t_floor, t_k, lam_k, alpha, c_rho)
+    exact = power_law_temperature(t_init, short, t_k, lam_k, alpha, c_rho)
+    assert t_floor < exact < 0.9 * t_init
+    assert cool_cell(cooling, rho, t_init, short, 1) == pytest.approx(exact, rel=1e-10)
