@@ -94,7 +94,7 @@ def test_cluster_wind_run_file_in_physical_units(tmp_path):
     ds = yt.load(sim.snapshots_written[-1])
     ad = ds.all_data()
     far = (ad["index", "r"].to("pc") > 8.0) & (ad["index", "r"].to("pc") < 9.5)
-    speed = ad["gdf", "velocity_r"][far].to("km/s").value
+    speed = ad["gas", "velocity_r"][far].to("km/s").value
     np.testing.assert_allclose(speed, 1000.0, rtol=0.02)
 
 
@@ -123,3 +123,63 @@ def initial_conditions(w, block, mesh, p, gamma):
     w[0][block.active] = 1e-4
     w[4][block.active] = 1e-6
 """
+
+
+def _inject_once(ndim, region, n=24):
+    """The conserved amounts one call of the injection source adds over dt = 1 to
+    an empty Cartesian grid of n^ndim cells on the unit box, and the cell centres."""
+    from hydro.injection import Injection
+    from hydro.mesh import Block, Mesh
+
+    mesh = Mesh([n] * ndim, [0.0] * ndim, [1.0] * ndim, 2)
+    block = Block((0, 0, 0), mesh.nx, mesh.ng, mesh.dx, mesh.xmin)
+    u = np.zeros((5,) + block.shape)
+    Injection([region], mesh).apply(None, u, block, 0.0, 1.0, None)
+    active = (slice(None),) + block.active
+    centres = np.broadcast_arrays(*block.coordinates())
+    return u[active] * mesh.cell_volume, centres, mesh
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_wind_moves_radially_from_the_region_centre(ndim):
+    """A region off the grid's centre with wind speed v_w = 1.5: every cell's injected
+    momentum is its injected mass times v_w along the unit vector from the region's
+    centre to the cell's centre, to round-off; the totals are mdot, |p| = mdot v_w
+    summed cell by cell, and edot (the wind's kinetic power is part of it)."""
+    from hydro.injection import Region
+
+    centre = (0.31, 0.62, 0.47)
+    region = Region(centre[:ndim] + (0.0,) * (3 - ndim), 0.2, mdot=2.0, edot=5.0,
+                    wind_speed=1.5)
+    added, centres, _ = _inject_once(ndim, region)
+    mass, momentum, energy = added[0], added[1:4], added[4]
+    offset = [c - centre[a] if a < ndim else np.zeros_like(c) for a, c in enumerate(centres)]
+    distance = np.sqrt(sum(d ** 2 for d in offset))
+    assert mass.sum() == pytest.approx(2.0, rel=1e-13)
+    assert energy.sum() == pytest.approx(5.0, rel=1e-13)
+    for a in range(3):
+        np.testing.assert_allclose(momentum[a], mass * 1.5 * offset[a] / distance,
+                                   rtol=0, atol=1e-14)
+    assert np.sqrt(sum(p ** 2 for p in momentum)).sum() == pytest.approx(3.0, rel=1e-13)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_injection_fills_the_sphere_around_its_centre(ndim):
+    """The injected mass lies in the cells the sphere touches, the cells wholly inside
+    it get the full share (density mdot / (4/3 pi R^3), or mdot / (pi R^2) in 2D),
+    and its centre of mass is the region's centre within 2% of a cell."""
+    from hydro.injection import Region
+
+    centre, radius = (0.31, 0.62, 0.47)[:ndim] + (0.0,) * (3 - ndim), 0.2
+    added, centres, mesh = _inject_once(ndim, Region(centre, radius, mdot=2.0, edot=5.0))
+    mass = added[0]
+    offset = [centres[a] - centre[a] for a in range(ndim)]
+    distance = np.sqrt(sum(d ** 2 for d in offset))
+    half_diagonal = 0.5 * mesh.dx[0] * np.sqrt(ndim)
+    assert np.all(mass[distance > radius + half_diagonal] == 0.0)
+    inside = distance < radius - half_diagonal
+    volume = np.pi * radius ** 2 if ndim == 2 else 4.0 / 3.0 * np.pi * radius ** 3
+    np.testing.assert_allclose(mass[inside] / mesh.cell_volume, 2.0 / volume, rtol=0.01)
+    for a in range(ndim):
+        centroid = np.sum(mass * centres[a]) / mass.sum()
+        assert abs(centroid - centre[a]) < 0.02 * mesh.dx[a], (a, centroid)
