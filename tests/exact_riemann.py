@@ -10,10 +10,10 @@ that a mistake in ``hydro.riemann`` cannot hide in the reference:
 - Newton's iteration for its root p*, eq. 4.44, from the two-rarefaction
   guess, eq. 4.46 (``hydro`` starts from the PVRS guess instead), and u*,
   eq. 4.9;
-- sampling of the solution at x / t, sec. 4.5 (eqs. 4.50-4.63).
-
-A vacuum generated between two rarefactions (sec. 4.6) is not needed by the
-tests and raises ValueError.
+- sampling of the solution at x / t, sec. 4.5 (eqs. 4.50-4.63);
+- a vacuum generated between two rarefactions, sec. 4.6.3: the fans end where
+  the density vanishes, at u_L + 2 c_L / (gamma - 1) and u_R - 2 c_R / (gamma - 1)
+  (eqs. 4.82-4.83), with vacuum (rho = p = 0) between them.
 """
 
 import math
@@ -57,8 +57,11 @@ class RiemannProblem:
         self.right = Side(*map(float, right), gamma)
         lt, rt = self.left, self.right
         du = rt.u - lt.u
-        if 2.0 * (lt.c + rt.c) / (gamma - 1.0) <= du:
-            raise ValueError("the initial states generate a vacuum (Toro sec. 4.6)")
+        # the pressure positivity condition, Toro eq. 4.40: no vacuum if it holds
+        self.vacuum = 2.0 * (lt.c + rt.c) / (gamma - 1.0) <= du
+        if self.vacuum:
+            self.p_star, self.u_star = 0.0, None
+            return
         # two-rarefaction guess, Toro eq. 4.46
         z = (gamma - 1.0) / (2.0 * gamma)
         p = ((lt.c + rt.c - 0.5 * (gamma - 1.0) * du)
@@ -86,11 +89,21 @@ class RiemannProblem:
         return k.rho * ratio ** (1.0 / g)
 
     def sample(self, xi):
-        """(rho, u, p) at x / t = xi, Toro sec. 4.5.  The right side is sampled as
-        the mirror image (x -> -x, u -> -u) of the left one."""
+        """(rho, u, p) at x / t = xi, Toro sec. 4.5 (u is NaN in a vacuum).  The right
+        side is sampled as the mirror image (x -> -x, u -> -u) of the left one."""
+        g, lt, rt = self.gamma, self.left, self.right
+        mirrored = Side(rt.rho, -rt.u, rt.p, g)
+        if self.vacuum:
+            front_l = lt.u + 2.0 * lt.c / (g - 1.0)
+            front_r = rt.u - 2.0 * rt.c / (g - 1.0)
+            if xi <= front_l:
+                return self._sample_left(lt, front_l, xi)
+            if xi >= front_r:
+                rho, u, p = self._sample_left(mirrored, -front_r, -xi)
+                return rho, -u, p
+            return 0.0, math.nan, 0.0
         if xi <= self.u_star:
-            return self._sample_left(self.left, self.u_star, xi)
-        mirrored = Side(self.right.rho, -self.right.u, self.right.p, self.gamma)
+            return self._sample_left(lt, self.u_star, xi)
         rho, u, p = self._sample_left(mirrored, -self.u_star, -xi)
         return rho, -u, p
 
