@@ -58,8 +58,15 @@ def process_grid(size, nx, ng, ndim, ranks=None):
 
 @numba.njit(cache=True)
 def _add_partials(values, partials, count):
-    """Add values to the non-overlapping partials[:count] exactly (Shewchuk's grow-expansion)."""
+    """Add values to the non-overlapping partials[:count] exactly (Shewchuk's grow-expansion);
+    the new count, or -1 at the first value that is not finite.
+
+    Finite doubles never need more partials than ``partials`` holds (see
+    ``exact_sums``), but inf or NaN makes every rounding error NaN, which would
+    grow the expansion by one partial per value past the buffer's end."""
     for x in values.flat:
+        if not abs(x) < np.inf:
+            return -1
         n = 0
         for m in range(count):
             y = partials[m]
@@ -209,11 +216,23 @@ class Parallel:
         self.comm_time += wallclock.perf_counter() - start
         return result
 
+    def first_holding(self, value):
+        """(rank, value) from the lowest rank whose ``value`` is not None, or (None, None)."""
+        rank = self.comm.allreduce(self.rank if value is not None else self.size, op=MPI.MIN)
+        if rank == self.size:
+            return None, None
+        return rank, self.comm.bcast(value, root=rank)
+
+    def max_int(self, value):
+        return self.comm.allreduce(int(value), op=MPI.MAX)
+
     def sum_int(self, value):
         return self.comm.allreduce(int(value), op=MPI.SUM)
 
     def exact_sums(self, arrays):
-        """Correctly rounded global sum of each array (the same bits for any decomposition)."""
+        """Correctly rounded global sum of each array (the same bits for any
+        decomposition); NaN for an array that holds a value that is not finite
+        on any rank."""
         start = wallclock.perf_counter()
         local = []
         for values in arrays:  # an iterable, used once
@@ -222,10 +241,11 @@ class Parallel:
             partials = np.zeros(min(values.size + 1, 2100))
             # as a 3D view (no copy): two compiled variants, contiguous or not, for all
             count = _add_partials(values[(None,) * (3 - values.ndim)], partials, 0)
-            local.append(partials[:count].tolist())
+            local.append(partials[:count].tolist() if count >= 0 else None)
         gathered = self.comm.allgather(local)
         self.comm_time += wallclock.perf_counter() - start
-        return np.array([math.fsum(p for rank in gathered for p in rank[v])
+        return np.array([math.nan if any(rank[v] is None for rank in gathered) else
+                         math.fsum(p for rank in gathered for p in rank[v])
                          for v in range(len(local))])
 
     def in_turn(self, action):
