@@ -26,7 +26,7 @@ from .sources import SourceTerm
 
 # CODATA 2018; a problem declares G as a parameter with this default, so that it
 # is converted to the run's code units like any other value (and can be set to 1)
-G = "6.67430e-8 cm**3/(g*s**2)"
+G = "6.67430e-8 cm**3/g/s**2"
 G_UNIT = "code_length**3/(code_mass*code_time**2)"
 
 
