@@ -31,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 
+from . import reconstruct, riemann
+
 
 # name: (problem, hydro options, cooling block, units); the physics row has two
 # scalars, a point-mass potential and SD93 cooling, in pc, Msun and kyr, where the
@@ -42,6 +44,18 @@ CONFIGURATIONS = {
     "plm+hllc+vl2 +2 scalars, gravity, cooling": (
         "blast_gravity", {}, {"table": "sd93"}, {"length": "pc", "mass": "Msun", "time": "kyr"}),
 }
+
+
+class BenchError(Exception):
+    """A measurement that failed; the message is one line for the user."""
+
+
+def _positive(text):
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def measure(n, cycles, problem, hydro, cooling, units):
@@ -78,7 +92,11 @@ def _run(n, ranks, threads, args, configuration):
     out = subprocess.run(
         launch + [sys.executable, "-m", "hydro.bench", "--one", str(n), "--cycles",
                   str(args.cycles), "--configuration", json.dumps(configuration)],
-        capture_output=True, text=True, check=True, env=env)
+        capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no message"])[-1]
+        raise BenchError(f"the {n}^3 run on {ranks} rank(s) x {threads} thread(s) failed: "
+                         f"{last}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -98,21 +116,29 @@ def _runs(n, ranks, threads, args, configuration):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="hydro bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
-    p.add_argument("--ranks", type=int, nargs="+", default=[1],
+    p.add_argument("--sizes", type=_positive, nargs="+", default=[64, 128])
+    p.add_argument("--ranks", type=_positive, nargs="+", default=[1],
                    help="MPI ranks per measurement (several: strong scaling)")
-    p.add_argument("--threads", type=int, nargs="+", default=[1],
+    p.add_argument("--threads", type=_positive, nargs="+", default=[1],
                    help="threads per rank (several: thread scaling)")
-    p.add_argument("--cycles", type=int, default=20)
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--reconstruction", default="plm")
-    p.add_argument("--riemann", default="hllc")
-    p.add_argument("--integrator", default="vl2")
+    p.add_argument("--cycles", type=_positive, default=20)
+    p.add_argument("--repeat", type=_positive, default=3)
+    p.add_argument("--reconstruction", default="plm", choices=sorted(reconstruct.CODES))
+    p.add_argument("--riemann", default="hllc", choices=sorted(riemann.CODES))
+    p.add_argument("--integrator", default="vl2", choices=("vl2", "rk2", "rk3"))
     p.add_argument("--compare", action="store_true",
                    help="measure every configuration of CONFIGURATIONS and print a table")
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
     p.add_argument("--configuration", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    try:
+        return _bench(args)
+    except BenchError as e:
+        print(f"hydro bench: error: {e}", file=sys.stderr)
+        return 1
+
+
+def _bench(args):
     if args.one is not None:
         result = measure(args.one, args.cycles, *json.loads(args.configuration))
         if result is not None:

@@ -5,13 +5,37 @@ import logging
 import os
 import sys
 
-from . import __version__, config, problem
+from . import __version__, config, interrupt, output_dir, problem
+
+log = logging.getLogger("hydro")
+
+
+def _on_rank0(comm, action):
+    """action() on rank 0 only (file-system checks and changes); its result, or its
+    ConfigError, on every rank."""
+    result = None
+    if comm.Get_rank() == 0:
+        try:
+            result = (True, action())
+        except config.ConfigError as e:
+            result = (False, str(e))
+    ok, value = comm.bcast(result, root=0)
+    if not ok:
+        raise config.ConfigError(value)
+    return value
 
 
 def _run(args):
+    from mpi4py import MPI
+
     cfg, module = config.load(args.params, args.overrides)
-    if args.restart is not None and not os.path.isfile(args.restart):
-        raise config.ConfigError(f"--restart: no such file '{args.restart}'")
+
+    def prepare_outputs():  # before anything compiles: a bad restart or directory is exit 2
+        header = None if args.restart is None else output_dir.check_restart(args.restart, cfg)
+        return output_dir.prepare(cfg, header, args.overwrite)
+
+    for line in _on_rank0(MPI.COMM_WORLD, prepare_outputs):
+        log.info(line)
     from .driver import Simulation  # numba compiles on import: only once the run is valid
     sim = Simulation(cfg, module, restart=args.restart)
     sim.run(restarted=args.restart is not None)
@@ -48,6 +72,8 @@ def parser():
     run.add_argument("overrides", nargs="*", metavar="block.key=value",
                      help="override a parameter, e.g. mesh.nx=[256,256] time.tlim=0.3")
     run.add_argument("--restart", metavar="FILE", help="continue from this snapshot")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier run's files in output.dir (as output.overwrite)")
     run.set_defaults(func=_run)
     check = sub.add_parser("check", help="validate a parameter file and print it resolved")
     check.add_argument("params")
@@ -62,8 +88,38 @@ def parser():
     return p
 
 
+class _LogHandler(logging.StreamHandler):
+    """The log on stdout; if stdout goes away (``hydro run ... | head``), the run goes
+    on without its log instead of printing a "Logging error" per line."""
+
+    def handleError(self, record):
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            _silence_stdout()
+            self.setStream(sys.stdout)
+        else:
+            super().handleError(record)
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null, so that nothing more fails on a closed pipe (not
+    even the interpreter's final flush)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv=None):
-    logging.basicConfig(format="[hydro] %(message)s", level=logging.INFO, stream=sys.stdout)
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `hydro problems | head`: the reader has what it wanted
+        _silence_stdout()
+        return 0
+
+
+def _main(argv):
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="[hydro] %(message)s", level=logging.INFO,
+                            handlers=[_LogHandler(sys.stdout)])
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:
         from . import bench
@@ -83,6 +139,8 @@ def main(argv=None):
     comm = MPI.COMM_WORLD
     if comm.Get_rank() != 0:
         logging.getLogger("hydro").setLevel(logging.WARNING)
+    if args.func is _run:
+        interrupt.flag.install()
     try:
         return args.func(args)
     # Configuration and run errors are found by every rank alike: rank 0 reports them.
@@ -94,9 +152,19 @@ def main(argv=None):
         if comm.Get_rank() == 0:
             print(f"hydro: run failed: {e}", file=sys.stderr)
         return 1
+    except interrupt.Interrupted as e:
+        # a stop after a cycle is agreed by all ranks; during set-up, or on a second
+        # signal, a rank stops at once and ends the others
+        if comm.Get_rank() == 0:
+            print(f"hydro: {e}", file=sys.stderr, flush=True)
+        if not e.collective and comm.Get_size() > 1:
+            comm.Abort(e.exit_status)
+        return e.exit_status
     except KeyboardInterrupt:
         print("hydro: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise  # stdout closed by its reader: see main
     except Exception as e:  # on one rank only (a failing problem hook, a bug)
         if os.environ.get("HYDRO_DEBUG"):
             raise
@@ -106,3 +174,5 @@ def main(argv=None):
         if comm.Get_size() > 1:
             comm.Abort(1)  # the other ranks wait in a collective: end them all now
         return 1
+    finally:
+        interrupt.flag.uninstall()

@@ -16,6 +16,11 @@ import yaml
 from . import boundary, problem, reconstruct, riemann, units
 
 REQUIRED = object()
+# The largest stable Courant number of the unsplit integrators per number of
+# dimensions, with dt = min over axes of dx / (|v| + c_s): 1 in 1D and 1/2 in 2D
+# and 3D (Stone & Gardiner 2009, New Astron. 14, 139, sec. 4, for VL2; Athena++
+# enforces the same limits for all its integrators).
+CFL_LIMIT = {1: 1.0, 2: 0.5, 3: 0.5}
 
 
 class ConfigError(Exception):
@@ -78,7 +83,11 @@ SCHEMA = {
     "time": {
         "tlim": Key("float", 1.0, "end time", low=0.0, low_open=True, unit="code_time"),
         "nlim": Key("int", -1, "maximum number of cycles, -1 for none", low=-1),
-        "log_every": Key("int", 10, "cycles between log lines", low=1),
+        "log_every": Key("int", None, "cycles between log lines [default: a line every "
+                         "10 s of wall time]", low=1),
+        "dt_min": Key("float", None, "stop the run (exit 1) if the time step falls below "
+                      "this [default: only below 1e-10 of t]", low=0.0, low_open=True,
+                      unit="code_time"),
     },
     "output": {
         "dir": Key("str", "out", "output directory"),
@@ -88,6 +97,10 @@ SCHEMA = {
         "history_dt": Key("float", None, "time between history rows [default: every cycle]",
                           low=0.0, low_open=True, unit="code_time"),
         "snapshots": Key("bool", True, "write snapshots (off for benchmarks)"),
+        "overwrite": Key("bool", False, "replace the files of an earlier run with the same "
+                         "basename in output.dir (as --overwrite)"),
+        "snapshot_on_sigterm": Key("bool", False, "write a snapshot when SIGTERM (a batch "
+                                   "system's wall-time limit) stops the run"),
     },
     "cooling": {
         "table": Key("any", None, "'sd93' (solar CIE, Sutherland & Dopita 1993) or [[T (K), "
@@ -260,7 +273,9 @@ def _resolve_mesh(mesh, nghost):
 
 def _resolve_problem_params(cfg, system):
     """Validate problem_params against the problem module's declared PARAMETERS;
-    values (and defaults) written with units are converted to code units."""
+    values (and defaults) written with units are converted to code units.  Then
+    every value, given or default, is held to its declared bounds and check (which
+    sees the resolved mesh, so the mesh block is resolved first)."""
     try:
         module = problem.load(cfg["problem"])
     except problem.ProblemError:
@@ -291,6 +306,25 @@ def _resolve_problem_params(cfg, system):
                 continue
         out[name] = _coerce(f"problem_params.{name}", given[name],
                             Key(kind, p.default, p.doc, choices=p.choices, unit=p.unit), system)
+    for name, p in declared.items():  # bounds: the same rule and message as the keys above
+        values = out[name] if isinstance(out[name], list) else [out[name]]
+        for n, x in enumerate(values):
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                where = f"[{n}]" if isinstance(out[name], list) else ""
+                _check_range(f"problem_params.{name}{where}", x, p)
+    checked = [p for p in declared.values() if getattr(p, "check", None) is not None]
+    if checked:  # cross-parameter and grid rules see what initial_conditions will see
+        from types import SimpleNamespace
+
+        from .mesh import Mesh
+        m = cfg["mesh"]
+        mesh = Mesh(m["nx"], m["xmin"], m["xmax"],
+                    reconstruct.NGHOST[cfg["hydro"]["reconstruction"]], m["geometry"])
+        namespace = SimpleNamespace(**out)
+        for p in checked:
+            error = p.check(out[p.name], namespace, mesh, cfg["hydro"]["gamma"])
+            if error:
+                raise ConfigError(f"problem_params.{p.name}: {error}")
     cfg["problem_params"] = out
     return module
 
@@ -387,13 +421,18 @@ def resolve(raw):
     problem module."""
     system = _checked_unit_system(raw)
     cfg = _resolve_block("", raw, SCHEMA, system)
-    module = _resolve_problem_params(cfg, system)
     _resolve_mesh(cfg["mesh"], reconstruct.NGHOST[cfg["hydro"]["reconstruction"]])
+    module = _resolve_problem_params(cfg, system)
     if any("user" in pair for pair in cfg["mesh"]["boundary"]) and \
             not hasattr(module, "boundary"):
         raise ConfigError(f"mesh.boundary: 'user' needs a boundary() hook, which problem "
                           f"'{cfg['problem']}' does not have; allowed: periodic, outflow, "
                           f"reflecting")
+    ndim = len(cfg["mesh"]["nx"])
+    if cfg["hydro"]["cfl"] > CFL_LIMIT[ndim]:
+        raise ConfigError(f"hydro.cfl: {cfg['hydro']['cfl']:g} is above {CFL_LIMIT[ndim]:g}, "
+                          f"the stable limit of the {cfg['hydro']['integrator']} integrator "
+                          f"in {ndim}D")
     _check_cooling(cfg["cooling"])
     if cfg["output"]["basename"] is None:
         cfg["output"]["basename"] = os.path.splitext(os.path.basename(cfg["problem"]))[0]

@@ -8,6 +8,7 @@ every snapshot time and on ``tlim``.
 import logging
 import math
 import os
+import threading
 import time as wallclock
 from dataclasses import dataclass
 from typing import Optional
@@ -15,7 +16,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import __version__, boundary, config, gdf, history, parallel, units
+from . import __version__, boundary, config, gdf, history, interrupt, output_dir, parallel, units
 from .boundary import first_ghost_layer
 from .euler import Euler
 from .cooling import Cooling
@@ -26,13 +27,17 @@ from .mesh import Block, Mesh
 from .parallel import Parallel
 
 log = logging.getLogger("hydro")
-# velocity components as yt names them on a spherical grid
-SPHERICAL_NAMES = {"velocity_x": "velocity_r", "velocity_y": "velocity_theta",
-                   "velocity_z": "velocity_phi"}
-
 
 class RunError(Exception):
-    """A run that cannot go on (non-finite state, a bad restart file, a failing hook)."""
+    """A run that cannot go on (non-finite state, a collapsed time step, a bad restart
+    file, a failing hook)."""
+
+# a time step below this fraction of the time would take ~1e10 cycles to double t
+DT_COLLAPSE = 1e-10
+# say that kernels are compiling when loading them from the cache takes longer
+COMPILE_NOTICE_AFTER = 2.0
+# wall-clock seconds between progress lines when time.log_every is not set
+LOG_INTERVAL = 10.0
 
 
 @dataclass
@@ -103,8 +108,10 @@ class Simulation:
         self.time = 0.0
         self.cycle = 0
         self.output_index = 0  # number of the next snapshot file
+        self.last_snapshot = (None, math.nan)  # (path, time) to restart from
         self.output_step = 0  # k of the next scheduled snapshot time (k * output.dt)
         self.next_history = 0.0
+        self.restart = restart
         if restart is None:
             self._initial_conditions()
         else:
@@ -114,12 +121,24 @@ class Simulation:
     # -- set-up ------------------------------------------------------------
 
     def _warm_up(self):
-        """Compile or load every kernel the run uses."""
-        self.system.warm_up(self.mesh.ndim, self.mesh.geometry == "spherical",
-                            self.integrator.combines)
-        for source in self.sources:
-            source.warm_up()
-        parallel.warm_up()
+        """Compile or load every kernel the run uses.  Loading them from the cache
+        takes about a second; if it takes longer, they are being compiled (a new
+        install, a new scheme, an edited kernel module) and the user is told so
+        rather than left with a silent terminal."""
+        notice = threading.Timer(COMPILE_NOTICE_AFTER, log.info, [
+            "compiling the numba kernels of this scheme (once: later runs load them from "
+            "the cache); this usually takes 10-45 s"])
+        notice.daemon = True
+        notice.start()
+        try:
+            self.system.warm_up(self.mesh.ndim, self.mesh.geometry == "spherical",
+                                self.integrator.combines)
+            for source in self.sources:
+                source.warm_up()
+            parallel.warm_up()
+        finally:
+            notice.cancel()
+
     def _initial_conditions(self):
         for s in self.states:
             s.w[:] = 0.0
@@ -146,6 +165,7 @@ class Simulation:
             s.u[(slice(None),) + s.block.active] = u
         self.time = float(header["time"])
         self.cycle = int(header["cycle"])
+        self.last_snapshot = (path, self.time)
         self.output_index = int(header["output_index"]) + 1
         self.output_step = int(header.get("output_step", self.output_index))
         self.next_history = float(header["next_history"])
@@ -169,24 +189,95 @@ class Simulation:
         t = tlim if dt_out is None else index * dt_out
         return tlim if t > tlim * (1.0 - 1e-12) else t
 
-    def _timestep(self):
-        cfl = self.cfg["hydro"]["cfl"]
+    def _limits(self, s):
+        """[(time step at cfl = 1, what sets it)] on one block: the Courant step, then
+        each source's."""
         gamma = self.system.gamma
-        dt, bad_rank = self.parallel.min(min(
-            min([s.crossing_time]
-                + [source.timestep(s.w, s.block, gamma) for source in self.sources])
-            for s in self.states))
+        return [(s.crossing_time, "the Courant condition")] + [
+            (source.timestep(s.w, s.block, gamma), type(source).__name__)
+            for source in self.sources]
+
+    def _timestep(self):
+        """The next time step, from the state just computed: the CFL step and the
+        sources' limits.  RunError if the state holds NaN or inf, or if the step has
+        collapsed (below ``DT_COLLAPSE`` t or ``time.dt_min``), which would otherwise
+        stall the run for hours."""
+        cfl = self.cfg["hydro"]["cfl"]
+        local = min(dt for s in self.states for dt, _ in self._limits(s))
+        dt, bad_rank = self.parallel.min(local)
         if bad_rank is not None or not dt > 0.0:
-            where = f"rank {bad_rank}: " if bad_rank is not None else ""
-            raise RunError(f"{where}non-finite or zero time step at cycle {self.cycle}, "
-                           f"t = {self.time:.6e}: the state holds NaN, inf or negative "
-                           f"pressure/density")
+            raise RunError(self._nonfinite_report())
+        step = cfl * dt
         fraction = self.cfg["cooling"]["dt_fraction"]
         if self.cooling is not None and fraction is not None:  # accuracy studies
             t_cool, _ = self.parallel.min(min(self.cooling.cooling_time(s.u, s.block)
                                               for s in self.states))
-            return min(cfl * dt, fraction * t_cool)
-        return cfl * dt
+            step = min(step, fraction * t_cool)
+        floor = max(DT_COLLAPSE * self.time, self.cfg["time"]["dt_min"] or 0.0)
+        if step < floor:
+            raise RunError(self._collapse_report(step, floor, dt, local))
+        return step
+
+    # -- failures ----------------------------------------------------------
+    def _cell_text(self, block, k, j, i):
+        """A cell, given by its active (k, j, i) on ``block``, as its global index and
+        centre, cut to the run's dimensions."""
+        ndim = self.mesh.ndim
+        local = (i, j, k)
+        index = [int(block.left_index[a] + local[a]) for a in range(ndim)]
+        centre = [float(block.centres[a][block.ng[a] + local[a]]) for a in range(ndim)]
+        names = "xyz"[:ndim]
+        return (f"cell {', '.join(map(str, index))} ({', '.join(names)} = "
+                f"{', '.join(f'{x:.6g}' for x in centre)})")
+
+    def _nonfinite_report(self):
+        """One line naming the lowest rank holding a cell that is not finite (or
+        without a positive density or pressure), the cycle and the cell.  Collective."""
+        found = None
+        for s in self.states:
+            active = (slice(None),) + s.block.active
+            u, w = s.u[active], s.w[active]
+            bad = (~np.isfinite(u).all(axis=0) | ~np.isfinite(w).all(axis=0)
+                   | ~(w[0] > 0.0) | ~(w[4] > 0.0))
+            if found is None and bad.any():
+                k, j, i = np.argwhere(bad)[0]
+                names = [n for n, v in zip(self.system.conserved_names, u[:, k, j, i])
+                         if not math.isfinite(v)]
+                found = (f"{self._cell_text(s.block, k, j, i)} has density "
+                         f"{w[0, k, j, i]:.6g}, pressure {w[4, k, j, i]:.6g}"
+                         + (f", non-finite {', '.join(names)}" if names else ""))
+        rank, text = self.parallel.first_holding(found)
+        where = f"rank {rank}: " if rank is not None else ""
+        return (f"{where}NaN or inf in the state at cycle {self.cycle}, t = {self.time:.6e}"
+                f"{': ' + text if text else ''}; "
+                f"{output_dir.restart_hint(*self.last_snapshot)}")
+
+    def _collapse_report(self, step, floor, dt, local):
+        """One line: the collapsed step, the cycle, and the cell (or source) that sets
+        it on the rank that holds it.  Collective."""
+        found = None
+        if local == dt:
+            s, (_, what) = min(((s, limit) for s in self.states for limit in self._limits(s)),
+                               key=lambda pair: pair[1][0])
+            if what == "the Courant condition":
+                active = (slice(None),) + s.block.active
+                w = s.w[active]
+                sound = np.sqrt(self.system.gamma * w[4] / w[0])
+                rate = sum((np.abs(w[1 + a]) + sound) / s.block.dx[a]
+                           for a in range(self.mesh.ndim))
+                k, j, i = np.unravel_index(np.argmax(rate), rate.shape)
+                found = (f"in {self._cell_text(s.block, k, j, i)}, where density = "
+                         f"{w[0, k, j, i]:.6g}, pressure = {w[4, k, j, i]:.6g}, "
+                         f"speed = {math.sqrt(sum(w[1 + a, k, j, i] ** 2 for a in range(3))):.6g}, "
+                         f"sound speed = {sound[k, j, i]:.6g}")
+            else:
+                found = f"set by the {what} source term"
+        rank, text = self.parallel.first_holding(found)
+        limit = ("time.dt_min" if floor == self.cfg["time"]["dt_min"]
+                 else f"{DT_COLLAPSE:g} of t")
+        return (f"dt collapsed to {step:.6e} at cycle {self.cycle}, {text}, on rank {rank} "
+                f"(t = {self.time:.6e}; the limit is {limit} = {floor:.6e}); "
+                f"{output_dir.restart_hint(*self.last_snapshot)}")
 
     # -- outputs -----------------------------------------------------------
     def snapshot_path(self, index):
@@ -202,15 +293,19 @@ class Simulation:
         path = self.snapshot_path(self.output_index)
         mesh, system = self.mesh, self.system
         extra = getattr(self.module, "output_fields", None)
+        # physical units when the run names them, or when cooling (tables in K and erg)
+        # makes its code units cgs; otherwise dimensionless, marked so, and no T in K
+        physical = self.units.declared or self.cooling is not None
         fields = []
         for s in self.states:
             active = (slice(None),) + s.block.active
-            f = {SPHERICAL_NAMES.get(name, name) if mesh.geometry == "spherical" else name:
-                 (values, unit) for name, values, unit in
+            # on a spherical grid yt reads velocity_x/y/z as ("gas", "velocity_r/theta/phi")
+            f = {name: (values, unit) for name, values, unit in
                  zip(system.primitive_names, s.w[active], system.field_units.values())}
-            f["temperature"] = (units.temperature(s.w[(4,) + s.block.active]
-                                                  / s.w[(0,) + s.block.active],
-                                                  self.units, self.cfg["hydro"]["mu"]), "K")
+            if physical:
+                f["temperature"] = (units.temperature(s.w[(4,) + s.block.active]
+                                                      / s.w[(0,) + s.block.active],
+                                                      self.units, self.cfg["hydro"]["mu"]), "K")
             f.update(extra(s.w, s.block, self.p) if extra is not None else {})
             fields.append(f)
         writer = None
@@ -225,7 +320,8 @@ class Simulation:
                 cycle=self.cycle,
                 boundary_codes=[boundary.GDF_CODES[k] for pair in kinds for k in pair],
                 field_units={name: unit for name, (_, unit) in fields[0].items()},
-                units=self.units.gdf_units(),
+                units=self.units.gdf_units() if physical else None,
+                gamma=self.cfg["hydro"]["gamma"],
                 restart_attrs={
                     "params_yaml": config.dump(self.cfg), "code_version": __version__,
                     "output_index": self.output_index, "output_step": self.output_step,
@@ -253,6 +349,7 @@ class Simulation:
         self.parallel.io_time += wallclock.perf_counter() - start
         self.snapshots_written.append(path)
         self.last_snapshot_time = self.time
+        self.last_snapshot = (path, self.time)
         log.info(f"wrote {path} (t = {self.time:.6e}, cycle {self.cycle})")
         self.output_index += 1
 
@@ -316,6 +413,8 @@ class Simulation:
     def _write_history(self, dt):
         self._flush_budget()
         totals = np.append(self.totals(), list(self.budget.values()))
+        if not np.isfinite(totals).all():  # a passive scalar the time step does not see
+            raise RunError(self._nonfinite_report())
         if self.history is not None:
             self.history.write(self.time, dt, self.cycle, totals)
         self.last_history_time = self.time
@@ -331,6 +430,7 @@ class Simulation:
         self.last_snapshot_time = self.time if restarted else None
         self.last_history_time = self.time if restarted else None
         self.history = None  # written by rank 0 only
+        dt_next = self._timestep()  # checks the state before any file is opened
         if self.parallel.rank == 0:
             os.makedirs(out["dir"], exist_ok=True)
             self.history = history.History(
@@ -339,20 +439,41 @@ class Simulation:
                 f"hydro {__version__} history: problem {self.cfg['problem']}",
                 restart_time=self.time if restarted else None)
         self.parallel.comm.Barrier()
+        interrupt.flag.deferring = True
         try:
-            self._loop(restarted)
+            self._loop(restarted, dt_next)
         finally:
+            interrupt.flag.deferring = False
             if self.history is not None:
                 self.history.close()
 
-    def _loop(self, restarted):
+    def _stop(self, signum, dt):
+        """End the run after a SIGINT or SIGTERM on any rank: the history gets the
+        state of this cycle; with ``output.snapshot_on_sigterm`` a SIGTERM (a batch
+        system's wall-time limit) also writes a snapshot to continue from."""
+        if self.last_history_time != self.time:
+            self._write_history(dt)
+        if self.history is not None:
+            self.history.flush()
+        name = interrupt.signal.Signals(signum).name
+        if (signum == interrupt.signal.SIGTERM and self.cfg["output"]["snapshot_on_sigterm"]
+                and self.last_snapshot_time != self.time):
+            self.write_snapshot()
+        raise interrupt.Interrupted(signum, f"stopped by {name} at cycle {self.cycle}, t = "
+                                    f"{self.time:.6e}; "
+                                    f"{output_dir.restart_hint(*self.last_snapshot)}",
+                                    collective=True)
+
+    def _loop(self, restarted, dt_next):
         tm, out = self.cfg["time"], self.cfg["output"]
         tlim, nlim = tm["tlim"], tm["nlim"]
+        if restarted:
+            log.info(f"restart from {self.restart} at t = {self.time:.6e}, cycle {self.cycle}")
         log.info(f"problem {self.cfg['problem']}: {self.mesh.ndim}D, "
                  f"{' x '.join(map(str, self.mesh.nx[:self.mesh.ndim]))} cells, "
                  f"{self.cfg['hydro']['reconstruction']} + {self.cfg['hydro']['riemann']} + "
                  f"{self.cfg['hydro']['integrator']}, t = {self.time:.6e} -> {tlim:.6e}, "
-                 f"{self.parallel.size} rank(s) as {' x '.join(map(str, self.parallel.dims))}, "
+                 f"{self.parallel.size} rank(s) as {' x '.join(map(str, self.parallel.dims[:self.mesh.ndim]))}, "
                  f"{self.parallel.threads} thread(s) each")
         if not restarted:
             self._write_history(0.0)
@@ -362,16 +483,18 @@ class Simulation:
         wall_start = wallclock.perf_counter()
         self.parallel.reset_counters()  # main loop only
         t_first, wall_first, cycles_timed = None, None, 0
+        self._last_log = wall_start
         dt = 0.0
         while self.time < tlim and (nlim < 0 or self.cycle < nlim):
             t_out = self._snapshot_time(self.output_step) if out["snapshots"] else tlim
-            dt = min(self._timestep(), tlim - self.time, t_out - self.time)
+            dt = min(dt_next, tlim - self.time, t_out - self.time)
             for s in self.states:
                 self.integrator.advance(s, self.time, dt)
             self._account(dt)
             self.time = t_out if self.time + dt >= t_out else self.time + dt
             self.cycle += 1
             self._primitives()
+            dt_next = self._timestep()
             if wall_first is None:
                 t_first, wall_first = self.time, wallclock.perf_counter()
             else:
@@ -383,13 +506,18 @@ class Simulation:
                     self.history.flush()
                 self.output_step += 1
                 self.write_snapshot()
-            if self.cycle % tm["log_every"] == 0:
+            if self._log_due(tm["log_every"]):
                 self._log_progress(dt, t_first, wall_first, cycles_timed)
+            signum = self.parallel.max_int(interrupt.flag.pending)
+            if signum:
+                self._stop(signum, dt)
         if self.last_history_time != self.time:
             self._write_history(dt)  # the final state, between history times
         if out["snapshots"] and self.last_snapshot_time != self.time:
             self.write_snapshot()  # stopped by nlim between snapshot times
         wall = wallclock.perf_counter() - wall_start
+        if cycles_timed == 0 and wall_first is not None:  # one cycle: time it, compile and all
+            cycles_timed, wall_first = 1, wall_start
         timed = (wallclock.perf_counter() - wall_first) if wall_first is not None else 0.0
         self.zone_cycles_per_second = (self.mesh.ncells * cycles_timed / timed
                                        if timed > 0 and cycles_timed > 0 else float("nan"))
@@ -402,7 +530,10 @@ class Simulation:
                  f"corrections: {corrected} cell-stages{dual}, floors applied: "
                  f"density {floors['density']}, pressure {floors['pressure']}")
         self._log_rank_times(wall)
-        log.info(f"zone-cycles/s = {self.zone_cycles_per_second:.4e}")
+        if cycles_timed:
+            log.info(f"zone-cycles/s = {self.zone_cycles_per_second:.4e}")
+        else:
+            log.info("zone-cycles/s: no cycle was run")
 
     def _log_rank_times(self, wall):
         """Per-rank split of the main loop's wall time: compute, communication, I/O."""
@@ -414,6 +545,18 @@ class Simulation:
             log.info(f"rank {rank:4d}: compute {total - comm - io:9.2f} s  "
                      f"communication {comm:8.2f} s  I/O {io:8.2f} s  "
                      f"halo messages {messages} ({sent / 2 ** 20:.1f} MiB)")
+
+    def _log_due(self, every):
+        """Whether this cycle logs: every ``every`` cycles, or (unset) once
+        ``LOG_INTERVAL`` seconds have passed on rank 0's clock since the last line
+        (the decision is shared: the progress line sums counters over the ranks)."""
+        if every is not None:
+            return self.cycle % every == 0
+        now = wallclock.perf_counter()
+        due = self.parallel.bcast(now - self._last_log >= LOG_INTERVAL)
+        if due:
+            self._last_log = now
+        return due
 
     def _log_progress(self, dt, t_first, wall_first, cycles_timed):
         elapsed = wallclock.perf_counter() - wall_first
