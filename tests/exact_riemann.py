@@ -43,7 +43,8 @@ class Side:
         """f_K'(p), Toro eq. 4.37."""
         g = self.gamma
         if p > self.p:
-            return math.sqrt(self.a / (self.b + p)) * (1.0 - (p - self.p) / (2.0 * (self.b + p)))
+            q = math.sqrt(self.a / (self.b + p))
+            return q * (1.0 - (p - self.p) / (2.0 * (self.b + p)))
         return (p / self.p) ** (-(g + 1.0) / (2.0 * g)) / (self.rho * self.c)
 
 

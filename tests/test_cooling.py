@@ -252,7 +252,8 @@ def test_floor_reached_within_one_table_segment(alpha):
     u = _cell_u(cooling, rho, t_init)
     cooling.apply(None, u, CELL, 0.0, past_floor, None)
     thermal = _cell_u(cooling, rho, t_init)[4, 0, 0, 0]
-    assert cooling.removed[0, 0, 0] == pytest.approx(thermal * (1.0 - t_floor / t_init), rel=1e-12)
+    assert cooling.removed[0, 0, 0] == pytest.approx(thermal * (1.0 - t_floor / t_init),
+                                                     rel=1e-12)
     short = 0.9 * power_law_time(t_init, t_floor, t_k, lam_k, alpha, c_rho)
     exact = power_law_temperature(t_init, short, t_k, lam_k, alpha, c_rho)
     assert t_floor < exact < 0.9 * t_init

@@ -104,7 +104,8 @@ def jagged(seed, n=400):
     differences never keep one sign over three cells, so no cell is taken for
     smooth (``plm_slope``): every limiter acts, over ratios dr/dl from 1/1000 to 1000."""
     rng = np.random.default_rng(seed)
-    size = np.where(np.arange(n) % 2 == 0, rng.uniform(1.0, 10.0, n), rng.uniform(0.01, 0.5, n))
+    size = np.where(np.arange(n) % 2 == 0, rng.uniform(1.0, 10.0, n),
+                    rng.uniform(0.01, 0.5, n))
     sign = np.cumprod(np.where(rng.random(n) < 0.15, -1.0, 1.0))
     return np.cumsum(sign * size)
 

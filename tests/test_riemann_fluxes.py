@@ -86,7 +86,9 @@ def hllc_reference(left, right, g=GAMMA):
     p_star = max(0.0, 0.5 * (pl + pr) - 0.125 * (ur - ul) * (rl + rr) * (cl + cr))
 
     def q(p):
-        return 1.0 if p_star <= p else math.sqrt(1.0 + (g + 1.0) / (2.0 * g) * (p_star / p - 1.0))
+        if p_star <= p:
+            return 1.0
+        return math.sqrt(1.0 + (g + 1.0) / (2.0 * g) * (p_star / p - 1.0))
 
     s_l, s_r = ul - cl * q(pl), ur + cr * q(pr)
     s_star = (pr - pl + rl * ul * (s_l - ul) - rr * ur * (s_r - ur)) \

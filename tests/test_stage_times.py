@@ -36,7 +36,8 @@ def quadrature_bound(integrator, span, dt_max, amplitude, omega):
     amplitude sin(omega t) integrated over ``span`` (|f^(n)| <= amplitude omega^n)."""
     if integrator == "rk3":
         return span * dt_max ** 4 * amplitude * omega ** 4 / 2880.0
-    return span * dt_max ** 2 * amplitude * omega ** 2 / (24.0 if integrator == "vl2" else 12.0)
+    midpoint = integrator == "vl2"
+    return span * dt_max ** 2 * amplitude * omega ** 2 / (24.0 if midpoint else 12.0)
 
 
 class CosineHeating(SourceTerm):
