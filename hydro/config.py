@@ -21,6 +21,7 @@ REQUIRED = object()
 # and 3D (Stone & Gardiner 2009, New Astron. 14, 139, sec. 4, for VL2; Athena++
 # enforces the same limits for all its integrators).
 CFL_LIMIT = {1: 1.0, 2: 0.5, 3: 0.5}
+HISTORY_ROWS = 1000  # rows of the history over the run unless output.history_dt is set
 
 
 class ConfigError(Exception):
@@ -94,8 +95,8 @@ SCHEMA = {
         "basename": Key("str", None, "snapshot and history file prefix [default: problem]"),
         "dt": Key("float", None, "time between snapshots [default: first and last only]",
                   low=0.0, low_open=True, unit="code_time"),
-        "history_dt": Key("float", None, "time between history rows [default: every cycle]",
-                          low=0.0, low_open=True, unit="code_time"),
+        "history_dt": Key("float", None, "time between history rows [default: time.tlim / "
+                          "1000]", low=0.0, low_open=True, unit="code_time"),
         "snapshots": Key("bool", True, "write snapshots (off for benchmarks)"),
         "overwrite": Key("bool", False, "replace the files of an earlier run with the same "
                          "basename in output.dir (as --overwrite)"),
@@ -109,6 +110,7 @@ SCHEMA = {
         "metallicity": Key("float", 1.0, "Z in solar units, for the 'sd93' table",
                            low=0.0),
         "temperature_floor": Key("float", 1e4, "cooling stops at this temperature (K)",
+                                 unit="K",
                                  low=0.0, low_open=True),
         "heating": Key("float", 0.0, "constant heating per volume, e.g. '1e-25 erg/s/cm**3'",
                        low=0.0, unit="code_mass/(code_length*code_time**3)"),
@@ -246,8 +248,13 @@ def _resolve_mesh(mesh, nghost):
     if mesh["boundary"] is None:
         mesh["boundary"] = [["outflow", "outflow"] for _ in range(ndim)]
     if len(mesh["boundary"]) != ndim:
-        raise ConfigError(f"mesh.boundary: needs {ndim} entries like mesh.nx, "
-                          f"got {len(mesh['boundary'])}")
+        pairs = ", ".join(f"[{lower}, {upper}]" for lower, upper in mesh["boundary"])
+        hint = (f"; for the lower and upper faces of x write [[{mesh['boundary'][0][0]}, "
+                f"{mesh['boundary'][1][0]}]]" if ndim == 1 and len(mesh["boundary"]) == 2
+                else "")
+        raise ConfigError(f"mesh.boundary: needs {ndim} entries like mesh.nx (one kind or "
+                          f"[lower, upper] per dimension), got {len(mesh['boundary'])}: "
+                          f"{pairs}{hint}")
     if mesh["ranks"] is not None and len(mesh["ranks"]) != ndim:
         raise ConfigError(f"mesh.ranks: needs {ndim} entries like mesh.nx, got {mesh['ranks']}")
     for a in range(ndim):
@@ -434,6 +441,8 @@ def resolve(raw):
                           f"the stable limit of the {cfg['hydro']['integrator']} integrator "
                           f"in {ndim}D")
     _check_cooling(cfg["cooling"])
+    if cfg["output"]["history_dt"] is None:  # a long run's history stays a few hundred kB
+        cfg["output"]["history_dt"] = cfg["time"]["tlim"] / HISTORY_ROWS
     if cfg["output"]["basename"] is None:
         cfg["output"]["basename"] = os.path.splitext(os.path.basename(cfg["problem"]))[0]
     return cfg, module

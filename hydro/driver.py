@@ -98,7 +98,8 @@ class Simulation:
         self.open_faces = [(a, side) for a in range(self.mesh.ndim) for side in (0, 1)
                            if m["boundary"][a][side] != "periodic"]
         if self.open_faces:
-            self.budget.update({f"outflow_{name}": 0.0 for name in self.system.conserved_names})
+            self.budget.update({f"outflow_{self.system.conserved_names[v]}": 0.0
+                                for v in self._history_variables})
         self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
                                      self.mesh.ndim)
         block = self.parallel.block
@@ -369,6 +370,26 @@ class Simulation:
         sums = self.parallel.exact_sums(cells(a, ix) for a, ix in fields)
         return sums * self.mesh.cell_volume if cartesian else sums
 
+    @property
+    def _history_variables(self):
+        """The conserved variables the history shows: not the momenta across a
+        spherically symmetric grid's radius, which are zero."""
+        spherical = self.mesh.geometry == "spherical"
+        return [v for v, name in enumerate(self.system.conserved_names)
+                if not (spherical and name in ("momentum_y", "momentum_z"))]
+
+    def _history_unit(self, column):
+        """The code unit of a history column (a total, or a budget of one)."""
+        name = column.removeprefix("outflow_").removeprefix("injected_")
+        if name in ("mass",) + tuple(self.system.scalars):  # a scalar's total: rho X dV
+            return "code_mass"
+        if name.startswith("momentum"):
+            return "code_mass*code_length/code_time"
+        if name in ("energy", "radiated"):
+            return "code_energy"
+        return "code_pressure*code_length**3/code_density**(gamma-1)" if name == "entropy" \
+            else ""
+
     def totals(self):
         """Volume integrals of the conserved variables over the whole domain."""
         s = self.states[0]
@@ -399,8 +420,8 @@ class Simulation:
         fields = [(self._pending[name], [block.active]) for name in names]
         faces = [first_ghost_layer(block, axis, side)[1:] for axis, side in self.open_faces
                  if not self.parallel.has_neighbour(axis, side)]
-        for v, name in enumerate(self.system.conserved_names if self.open_faces else ()):
-            names.append(f"outflow_{name}")
+        for v in self._history_variables if self.open_faces else ():
+            names.append(f"outflow_{self.system.conserved_names[v]}")
             fields.append((s.u[v], faces))
         if fields:
             for name, amount in zip(names, self._integrate(fields)):
@@ -412,7 +433,7 @@ class Simulation:
 
     def _write_history(self, dt):
         self._flush_budget()
-        totals = np.append(self.totals(), list(self.budget.values()))
+        totals = np.append(self.totals()[self._history_variables], list(self.budget.values()))
         if not np.isfinite(totals).all():  # a passive scalar the time step does not see
             raise RunError(self._nonfinite_report())
         if self.history is not None:
@@ -431,12 +452,17 @@ class Simulation:
         self.last_history_time = self.time if restarted else None
         self.history = None  # written by rank 0 only
         dt_next = self._timestep()  # checks the state before any file is opened
+        if not restarted and not np.isfinite(self.totals()).all():  # a passive scalar
+            raise RunError(self._nonfinite_report())
         if self.parallel.rank == 0:
             os.makedirs(out["dir"], exist_ok=True)
+            names = [self.system.conserved_names[v] for v in self._history_variables]
+            columns = names + list(self.budget)
             self.history = history.History(
-                os.path.join(out["dir"], f"{out['basename']}.hst"),
-                self.system.conserved_names + tuple(self.budget),
-                f"hydro {__version__} history: problem {self.cfg['problem']}",
+                os.path.join(out["dir"], f"{out['basename']}.hst"), columns,
+                f"hydro {__version__} history: problem {self.cfg['problem']}; code units "
+                f"{self.units.describe()}",
+                units=["code_time", "code_time", ""] + [self._history_unit(c) for c in columns],
                 restart_time=self.time if restarted else None)
         self.parallel.comm.Barrier()
         interrupt.flag.deferring = True

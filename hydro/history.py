@@ -1,7 +1,7 @@
 """The history file ``<dir>/<basename>.hst``: global totals against time.
 
-Plain text: comment lines starting with '#' (the last one names the
-columns), then one row per history time and one for the final state.  Rows
+Plain text: comment lines starting with '#' (the code units, each column's
+unit, and last the columns' names), then one row per history time and one for the final state.  Rows
 are appended whole and flushed before every snapshot and at the end; a crash
 can leave a partial last row, which a restart drops together with the rows
 written after the restart time.
@@ -11,12 +11,19 @@ import os
 
 
 class History:
-    def __init__(self, path, columns, header, restart_time=None):
+    """``columns`` after time, dt and cycle; ``units``, one per column including
+    those three, is written as a comment line (code units, as ``header`` says)."""
+
+    def __init__(self, path, columns, header, units=None, restart_time=None):
         self.path = path
         self.columns = ["time", "dt", "cycle"] + list(columns)
         if restart_time is None or not os.path.exists(path):
-            lines = [f"# {header}\n",
-                     "# " + " ".join(f"[{n + 1}]={c}" for n, c in enumerate(self.columns)) + "\n"]
+            lines = [f"# {header}\n"]
+            if units is not None:
+                lines.append("# units: " + " ".join(
+                    f"{c}:{u or '1'}" for c, u in zip(self.columns, units)) + "\n")
+            lines.append("# " + " ".join(f"[{n + 1}]={c}" for n, c in enumerate(self.columns))
+                         + "\n")
         else:
             with open(path) as f:
                 # a crash can leave a partial last row (no newline): drop it

@@ -53,6 +53,8 @@ class UnitSystem:
         for name, given in (("length", length), ("mass", mass), ("time", time)):
             unit = BASE_CGS[name]
             q = None if given is None else _quantity(given, unit)
+            if q is not None and q.units.dimensions != _quantity(1.0, unit).units.dimensions:
+                raise UnitError(f"'{given}' is not a {name} (expected units like {unit})")
             value = 1.0 if q is None else q.to(unit).value
             if not value > 0:
                 raise UnitError(f"must be a positive {name}, got {given!r}")
@@ -85,12 +87,23 @@ class UnitSystem:
         from unyt.exceptions import UnitConversionError
         q = _quantity(value, None)
         try:
-            return float(unyt_quantity(q.value, q.units, registry=self.registry)
+            code = float(unyt_quantity(q.value, q.units, registry=self.registry)
                          .to(unit or "dimensionless").value)
+            # 15 significant digits: "1 Msun/yr" in Msun/kyr is 1000, not 999.9999999999999
+            # (the conversion factors' rounding), in the run and in what `hydro check` prints
+            return float(f"{code:.15g}")
         except UnitConversionError:
             want = unyt_quantity(1.0, unit or "dimensionless", registry=self.registry)
             raise UnitError(f"'{value}' is not a {want.units.dimensions} quantity "
                             f"(expected units like {unit or 'none'})") from None
+
+    def describe(self):
+        """The code units as text for file headers: "length = 1 pc, ..." or
+        "dimensionless"."""
+        if not self.declared:
+            return "dimensionless"
+        return ", ".join(f"{name} = {value:g} {unit}"
+                         for name, (value, unit) in self._given.items())
 
     def velocity_cgs(self):
         """The code velocity in cm/s."""
