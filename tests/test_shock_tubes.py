@@ -197,32 +197,35 @@ def test_sod_runge_kutta(integrator, tmp_path):
 
 
 SHEAR_TUBE = '''
-"""Sod's tube with a shear: transverse velocities that jump at the contact."""
+"""Sod's tube with a shear and a dye: transverse velocities and a passive scalar
+that jump at the contact."""
 import numpy as np
 from hydro.problem import Parameter
 
 PARAMETERS = [Parameter("direction", "x", "", "axis of the tube", ("x", "y", "z"))]
-# rho, normal velocity, the two transverse velocities (cyclic order), p
-LEFT = (1.0, 0.0, 0.7, -0.4, 1.0)
-RIGHT = (0.125, 0.0, -0.3, 0.5, 0.1)
+SCALARS = ("dye",)
+# rho, normal velocity, the two transverse velocities (cyclic order), p, dye
+LEFT = (1.0, 0.0, 0.7, -0.4, 1.0, 0.8)
+RIGHT = (0.125, 0.0, -0.3, 0.5, 0.1, 0.1)
 
 
 def initial_conditions(w, block, mesh, p, gamma):
     axis = "xyz".index(p.direction)
     x = np.broadcast_to(block.coordinates()[axis], w[0][block.active].shape)
     for v, state in enumerate(zip(LEFT, RIGHT)):
-        index = (0, 1 + axis, 1 + (axis + 1) % 3, 1 + (axis + 2) % 3, 4)[v]
+        index = (0, 1 + axis, 1 + (axis + 1) % 3, 1 + (axis + 2) % 3, 4, 5)[v]
         w[index][block.active] = np.where(x < 0.5, *state)
 '''
 
 
-def test_shear_rides_with_the_contact_along_every_axis(tmp_path):
-    """Transverse velocities are carried by the mass flux (Toro sec. 4.8): they keep
-    their left and right values everywhere but at the contact (to 1e-9 beyond 15
-    cells from it, where the smeared contact's tail has died out; a component
-    mixed up with another is off by 0.1 or more), whichever axis the tube lies
-    along; and the profiles along x, y and z agree to 1e-12, so no sweep mixes up
-    the velocity components."""
+def test_shear_and_dye_ride_with_the_contact_along_every_axis(tmp_path):
+    """Transverse velocities and a passive scalar are carried by the mass flux (Toro
+    sec. 4.8): they keep their left and right values everywhere but at the contact
+    (to 1e-9 beyond 15 cells from it, where the smeared contact's tail has died
+    out; a velocity component mixed up with another, or a scalar taken from the
+    downwind side, is off by 0.1 or more), the dye stays within its two values,
+    whichever axis the tube lies along; and the profiles along x, y and z agree to
+    1e-12, so no sweep mixes up the components."""
     (tmp_path / "shear_tube.py").write_text(SHEAR_TUBE)
     left, right, tlim = (1.0, 0.0, 1.0), (0.125, 0.0, 0.1), 0.2
     n, profiles = 200, {}
@@ -233,16 +236,17 @@ def test_shear_rides_with_the_contact_along_every_axis(tmp_path):
                         "output": {"snapshots": False},
                         "problem_params": {"direction": direction}}, tmp_path / direction)
         s = sim.states[0]
-        order = (0, 1 + axis, 1 + (axis + 1) % 3, 1 + (axis + 2) % 3, 4)
+        order = (0, 1 + axis, 1 + (axis + 1) % 3, 1 + (axis + 2) % 3, 4, 5)
         # (variable, pencil, cell along the tube)
-        w = np.moveaxis(s.w[(list(order),) + s.block.active], 3 - axis, -1).reshape(5, -1, n)
+        w = np.moveaxis(s.w[(list(order),) + s.block.active], 3 - axis, -1).reshape(6, -1, n)
         assert np.all(w == w[:, :1]), direction  # every pencil alike
         profiles[direction] = w[:, 0]
     x = (np.arange(n) + 0.5) / n
     contact = 0.5 + exact_riemann.RiemannProblem(left, right, GAMMA).u_star * tlim
     for direction, w in profiles.items():
         np.testing.assert_allclose(w, profiles["x"], rtol=0, atol=1e-12, err_msg=direction)
-        for v, (value_l, value_r) in ((2, (0.7, -0.3)), (3, (-0.4, 0.5))):
+        assert np.all((w[5] >= 0.1 - 1e-14) & (w[5] <= 0.8 + 1e-14)), direction
+        for v, (value_l, value_r) in ((2, (0.7, -0.3)), (3, (-0.4, 0.5)), (5, (0.8, 0.1))):
             far_left, far_right = x < contact - 15.0 / n, x > contact + 15.0 / n
             np.testing.assert_allclose(w[v][far_left], value_l, rtol=0, atol=1e-9)
             np.testing.assert_allclose(w[v][far_right], value_r, rtol=0, atol=1e-9)
