@@ -227,8 +227,8 @@ def test_ppm_monotone_cell_is_kept_monotone():
 def test_each_limiter_option_reaches_the_kernel(tmp_path):
     """Sod's tube (Toro Test 1) at 200 cells with PLM: the more compressive the
     limiter the smaller the L1 density error against the exact solution, minmod >
-    van Leer > MC (measured 4.2e-3, 2.6e-3, 2.3e-3), so a run that got another
-    limiter than it asked for fails here."""
+    van Leer > MC (measured 4.2e-3, 2.6e-3, 2.3e-3: ratios 1.6 and 1.16, required
+    1.3 and 1.05), so a run that got another limiter than it asked for fails here."""
     import exact_riemann
     from common import cell_centres, l1, primitive, simulate
 
@@ -243,4 +243,5 @@ def test_each_limiter_option_reaches_the_kernel(tmp_path):
         x = cell_centres(sim)[0].ravel()
         exact = exact_riemann.solution(left, right, 1.4, x, tlim)[0]
         errors[limiter] = l1(primitive(sim, "density").ravel(), exact)
-    assert errors["minmod"] > 1.3 * errors["vanleer"] > 1.3 * 1.05 * errors["mc"], errors
+    assert errors["minmod"] > 1.3 * errors["vanleer"], errors
+    assert errors["vanleer"] > 1.05 * errors["mc"], errors
