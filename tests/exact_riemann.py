@@ -13,7 +13,7 @@ that a mistake in ``hydro.riemann`` cannot hide in the reference:
 - sampling of the solution at x / t, sec. 4.5 (eqs. 4.50-4.63);
 - a vacuum generated between two rarefactions, sec. 4.6.3: the fans end where
   the density vanishes, at u_L + 2 c_L / (gamma - 1) and u_R - 2 c_R / (gamma - 1)
-  (eqs. 4.82-4.83), with vacuum (rho = p = 0) between them.
+  with vacuum (rho = p = 0) between them.
 """
 
 import math
@@ -32,8 +32,8 @@ class Side:
         self.b = (gamma - 1.0) / (gamma + 1.0) * p
 
     def f(self, p):
-        """f_K(p): the velocity change across the wave; a shock for p > p_K
-        (eq. 4.6), a rarefaction otherwise (eq. 4.7)."""
+        """f_K(p), Toro eqs. 4.6-4.7: the velocity change across the wave, on the
+        shock branch for p > p_K, on the rarefaction branch otherwise."""
         g = self.gamma
         if p > self.p:
             return (p - self.p) * math.sqrt(self.a / (p + self.b))

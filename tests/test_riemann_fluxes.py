@@ -45,7 +45,7 @@ def random_states(n, seed):
 
 
 def llf_reference(left, right, g=GAMMA):
-    """Rusanov flux, Toro eq. 10.55-10.56: S+ = max(|u_L| + c_L, |u_R| + c_R)."""
+    """Rusanov flux, Toro eq. 10.55, with S+ = max(|u_L| + c_L, |u_R| + c_R)."""
     s = max(abs(left[1]) + math.sqrt(g * left[4] / left[0]),
             abs(right[1]) + math.sqrt(g * right[4] / right[0]))
     return 0.5 * (physical_flux(*left) + physical_flux(*right)) \
@@ -63,8 +63,8 @@ def hll(left, right, s_l, s_r):
 
 
 def hlle_reference(left, right, g=GAMMA):
-    """HLL with Einfeldt's bounds (Toro eqs. 10.52-10.54 with Roe averages, eqs.
-    11.60): S_L = min(u_L - c_L, u~ - c~), S_R = max(u_R + c_R, u~ + c~)."""
+    """HLL with Einfeldt's (1988) bounds from Roe averages (Toro eq. 11.60):
+    S_L = min(u_L - c_L, u~ - c~), S_R = max(u_R + c_R, u~ + c~)."""
     (rl, ul, vl, wl, pl), (rr, ur, vr, wr, pr) = left, right
     hl = (conserved(*left)[4] + pl) / rl
     hr = (conserved(*right)[4] + pr) / rr
@@ -78,8 +78,8 @@ def hlle_reference(left, right, g=GAMMA):
 
 def hllc_reference(left, right, g=GAMMA):
     """HLLC, Toro sec. 10.4-10.6: pressure-based wave speeds S_K = u_K -/+ c_K q_K,
-    q_K = sqrt(1 + (g+1)/(2g) (p*/p_K - 1)) where p* > p_K (eqs. 10.59-10.62) with p*
-    from PVRS (eq. 10.67, floored at 0); S* from eq. 10.37; star states eq. 10.39;
+    q_K = sqrt(1 + (g+1)/(2g) (p*/p_K - 1)) where p* > p_K (eqs. 10.59-10.62), p*
+    the PVRS estimate floored at 0; S* from eq. 10.37; star states eq. 10.39;
     fluxes eqs. 10.26 and 10.38."""
     (rl, ul, _, _, pl), (rr, ur, _, _, pr) = left, right
     cl, cr = math.sqrt(g * pl / rl), math.sqrt(g * pr / rr)
@@ -125,7 +125,7 @@ def test_flux_matches_toro_formulae(name, reference):
 
 def shocked_left_state(right, pressure_ratio, g=GAMMA):
     """The state behind a right-facing shock of pressure ratio p_L / p_R > 1 moving
-    into ``right``, and the shock speed (Rankine-Hugoniot, Toro eqs. 3.57-3.59)."""
+    into ``right``, and the shock speed (Rankine-Hugoniot, Toro eqs. 4.50-4.52)."""
     rho, u, v, w, p = right
     c = math.sqrt(g * p / rho)
     mach = math.sqrt((g + 1.0) / (2.0 * g) * pressure_ratio + (g - 1.0) / (2.0 * g))
@@ -187,7 +187,7 @@ def test_supersonic_face_takes_the_upwind_flux(name, direction):
 
 @pytest.mark.parametrize("name", sorted(SOLVERS))
 def test_consistency(name):
-    """F(U, U) = F(U) (Toro eq. 10.3): equal states exchange their physical flux."""
+    """Consistency, F(U, U) = F(U): equal states exchange their physical flux."""
     for left, _ in random_states(20, seed=3):
         np.testing.assert_allclose(call(name, left, left), physical_flux(*left),
                                    rtol=1e-13, atol=1e-13)

@@ -11,10 +11,10 @@ with weight b, one step adds dt sum_i b_i f(t + c_i dt).  The integrators of
 
 so the total after many steps must be the exact integral within the rule's
 error bound: T max(dt)^2 max|f''| / 24 (midpoint), / 12 (trapezoid), and
-T max(dt)^4 max|f''''| / 2880 (Simpson) (e.g. Atkinson 1989, An Introduction
-to Numerical Analysis, eqs. 5.1.7, 5.1.17, 5.2.4).  A stage evaluated at a
-wrong time leaves a first-order rule, an error of order dt, which these bounds
-exclude by a wide margin.
+T max(dt)^4 max|f''''| / 2880 (Simpson on half steps), the composite rules'
+error terms (e.g. Atkinson 1989, An Introduction to Numerical Analysis, 2nd
+ed., ch. 5).  A stage evaluated at a wrong time leaves a first-order rule, an
+error of order dt, which these bounds exclude by a wide margin.
 """
 
 import math
