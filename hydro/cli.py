@@ -28,7 +28,15 @@ def _on_rank0(comm, action):
 def _run(args):
     from mpi4py import MPI
 
+    from .mesh import Mesh
+    from .parallel import process_grid
+    from .reconstruct import NGHOST
+
     cfg, module = config.load(args.params, args.overrides)
+    m = cfg["mesh"]
+    mesh = Mesh(m["nx"], m["xmin"], m["xmax"], NGHOST[cfg["hydro"]["reconstruction"]],
+                m["geometry"])
+    process_grid(MPI.COMM_WORLD.Get_size(), mesh.nx, mesh.ng, mesh.ndim, m["ranks"])
 
     def prepare_outputs():  # before anything compiles: a bad restart or directory is exit 2
         header = None if args.restart is None else output_dir.check_restart(args.restart, cfg)
