@@ -39,8 +39,11 @@ def _run(args):
     process_grid(MPI.COMM_WORLD.Get_size(), mesh.nx, mesh.ng, mesh.ndim, m["ranks"])
 
     def prepare_outputs():  # before anything compiles: a bad restart or directory is exit 2
-        header = None if args.restart is None else output_dir.check_restart(args.restart, cfg)
-        return output_dir.prepare(cfg, header, args.overwrite)
+        if args.restart is None:
+            return output_dir.prepare(cfg, None, args.overwrite)
+        header = output_dir.check_restart(args.restart, cfg)
+        return [f"restart from {args.restart}: t = {float(header['time']):.6e}, cycle "
+                f"{header['cycle']}"] + output_dir.prepare(cfg, header, args.overwrite)
 
     for line in _on_rank0(MPI.COMM_WORLD, prepare_outputs):
         log.info(line)

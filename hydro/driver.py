@@ -493,14 +493,13 @@ class Simulation:
     def _loop(self, restarted, dt_next):
         tm, out = self.cfg["time"], self.cfg["output"]
         tlim, nlim = tm["tlim"], tm["nlim"]
-        if restarted:
-            log.info(f"restart from {self.restart} at t = {self.time:.6e}, cycle {self.cycle}")
         log.info(f"problem {self.cfg['problem']}: {self.mesh.ndim}D, "
                  f"{' x '.join(map(str, self.mesh.nx[:self.mesh.ndim]))} cells, "
                  f"{self.cfg['hydro']['reconstruction']} + {self.cfg['hydro']['riemann']} + "
                  f"{self.cfg['hydro']['integrator']}, t = {self.time:.6e} -> {tlim:.6e}, "
                  f"{self.parallel.size} rank(s) as {' x '.join(map(str, self.parallel.dims[:self.mesh.ndim]))}, "
-                 f"{self.parallel.threads} thread(s) each")
+                 f"{self.parallel.threads} thread(s) each"
+                 + (f", restarted from {self.restart}" if restarted else ""))
         if not restarted:
             self._write_history(0.0)
             if out["snapshots"]:
