@@ -324,6 +324,15 @@ def test_built_table_is_cached_per_user_once(tmp_path, monkeypatch):
     monkeypatch.setattr(em, "DEFAULT_LOG_T", np.linspace(4.0, 9.0, 11))
     monkeypatch.setattr(em, "DEFAULT_ENERGY_EDGES", np.arange(1, 201) / 10.0)
 
+    def interrupted(*args):  # a build that fails half-way through writing
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(em, "table_info", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            em.ensure_table()
+    assert list(em.default_table_dir().iterdir()) == []  # nothing half-written is left
+
     path = em.ensure_table()
     assert path.name == "apec_emissivity_v3.h5" and cache / "hydro" in path.parents
     assert list(work.iterdir()) == []
