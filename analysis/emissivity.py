@@ -37,10 +37,12 @@ non-relativistic Gaunt factor g_ff of van Hoof et al. (2014, MNRAS 444, 420),
 shipped as ``data/gauntff.dat`` with its notice. Approximations, stated in
 ``info`` too:
 
-* Full ionisation: right for H and He above ~3e4 K and for the metals'
-  electrons in n_e, but the metals' free-free goes as the square of the ion
-  charge, so below ~1e7 K (where e.g. Fe is not bare) the metals table is an
-  upper bound. At solar abundances the metals give ~7% of the free-free.
+* Full ionisation: right for H above ~2e4 K and He above ~1e5 K (collisional
+  equilibrium; below, their free-free is overestimated, where X-rays are
+  negligible anyway) and for the metals' electrons in n_e, but the metals'
+  free-free goes as the square of the ion charge, so below ~1e7 K (where e.g.
+  Fe is not bare) the metals table is an upper bound. At solar abundances the
+  metals give ~7% of the free-free.
 * Non-relativistic Gaunt factors: the relativistic corrections of van Hoof et
   al. (2015, MNRAS 449, 2112) are left out. Measured on their Z = 1 table
   (gauntff_merged_Z01.dat) against the shipped one, at the table nodes nearest
