@@ -62,6 +62,14 @@ import numpy as np
 MODELS = ("tbabs", "wabs", "none")
 DEFAULT_MODEL = "tbabs"
 
+#: One line per model for file headers and plot titles (each under 68
+#: characters, the room a FITS header card gives a string).
+CITATION = {
+    "tbabs": "Wilms+2000 ApJ 542 914 (tbabs) from Elam cross sections (xraydb)",
+    "wabs": "Morrison & McCammon 1983 ApJ 270 119 (wabs)",
+    "none": "no foreground absorption",
+}
+
 #: The table of the tbabs cross section that ``build_tbabs_table`` writes.
 TBABS_TABLE = Path(__file__).resolve().parent / "data" / "absorption_tbabs.txt"
 

@@ -257,3 +257,8 @@ def test_grain_shielding_limits():
     area = 2.0 * np.pi * k * (a0**-0.5 - a1**-0.5)
     thick = absorption.grain_cross_section(np.array([1e-12]), mass_atom, mass_per_h)
     assert thick[0] == pytest.approx(area, rel=1e-6, abs=0.0)
+
+
+def test_every_model_has_a_citation_that_fits_a_fits_card():
+    assert set(absorption.CITATION) == set(absorption.MODELS)
+    assert all(len(text) <= 68 and text.isascii() for text in absorption.CITATION.values())
