@@ -96,6 +96,7 @@ def parser():
     # `hydro bench ...` is handed whole to hydro.bench (listed here for --help)
     sub.add_parser("bench", help="throughput and memory benchmark (hydro bench --help)")
     sub.add_parser("plot", help="slice or profile of a snapshot with yt (hydro plot --help)")
+    sub.add_parser("xray", help="X-ray maps, FITS, light curves, spectra (hydro xray --help)")
     return p
 
 
@@ -138,6 +139,9 @@ def _main(argv):
     if argv[:1] == ["plot"]:
         from .analysis import plot
         return plot.main(argv[1:])
+    if argv[:1] == ["xray"]:
+        from .analysis import xray
+        return xray.main(argv[1:])
     p = parser()
     args, extra = p.parse_known_args(argv)
     if extra:  # overrides after --restart FILE: argparse leaves them unparsed
