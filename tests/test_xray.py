@@ -6,7 +6,7 @@ computed here: n_e and n_H from X with formulas written in this file, the
 band emissivity from the table's own ``band``/``spectrum`` (tested in
 test_emissivity.py) per cell, the transmission from absorption.bin_transmission
 (tested in test_absorption.py), the chord length of a sphere, the areas of
-region shapes. A small emissivity table (0.02 dex, 0.1-10 keV in 0.01 keV
+region shapes. A small emissivity table (0.01 dex, 0.1-10 keV in 0.01 keV
 bins) keeps the file fast.
 """
 
@@ -41,7 +41,7 @@ SKY = (266.4168, -29.0078)
 @pytest.fixture(scope="module")
 def table_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("table") / em.TABLE_NAME
-    em.build_table(path, np.linspace(5.0, 9.0, 201), np.arange(10, 1001) / 100.0)
+    em.build_table(path, np.linspace(5.0, 9.0, 401), np.arange(10, 1001) / 100.0)
     return path
 
 
@@ -289,7 +289,6 @@ def sphere_run(sphere, table_path, tmp_path_factory):
         "image\n"
         f"annulus({(n + 1) / 2},{(n + 1) / 2},{1.0 / width_pc * n},{2.0 / width_pc * n}) "
         "# text={ring}\n")
-    from io import StringIO  # noqa: F401  (capsys is function-scoped: run directly)
     status = xray.main([str(sphere), "--band", "2", "8", "--width", "10pc", "--resolution",
                         str(n), "--distance", "8kpc", "--sky-center", str(SKY[0]),
                         str(SKY[1]), "--table", str(table_path), "--out", str(out / "o"),
