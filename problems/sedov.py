@@ -38,9 +38,13 @@ def initial_conditions(w, block, mesh, p, gamma):
     gx, gy, gz = (mesh.global_centres(a) for a in range(3))
     count = sum(int(np.count_nonzero(_r2(gx[None, :], gy[:, None], z, c, mesh.ndim)
                                      < p.radius ** 2)) for z in gz)
-    if count == 0:
-        raise ValueError(f"radius {p.radius} holds no cell centre; make it larger than a cell")
-    p_in = p.p0 + (gamma - 1.0) * p.energy / (count * mesh.cell_volume)
+    if mesh.geometry == "spherical":  # shells of 4 pi/3 (r_out^3 - r_in^3) about the origin
+        r = gx[gx < p.radius]
+        volume = float(np.sum(4.0 * np.pi / 3.0 * ((r + 0.5 * mesh.dx[0]) ** 3
+                                                   - np.abs(r - 0.5 * mesh.dx[0]) ** 3)))
+    else:
+        volume = count * mesh.cell_volume
+    p_in = p.p0 + (gamma - 1.0) * p.energy / volume
     x, y, z = block.coordinates()
     a = block.active
     w[0][a] = p.rho0

@@ -54,3 +54,18 @@ def test_sedov_shock_radius(tmp_path):
         expected = XI0 * (ENERGY * t ** 2 / RHO0) ** 0.2
         measured = shock_radius(sim.snapshots_written[index], n, extent)
         assert measured == pytest.approx(expected, rel=0.03), (t, measured, expected)
+
+
+@pytest.mark.parametrize("geometry, nx", [("spherical", [64]), ("cartesian", [32, 32, 32])])
+def test_deposited_energy_is_the_parameter(geometry, nx, tmp_path):
+    """The thermal energy put in above the ambient pressure is ``energy``, whatever the
+    cells' volumes (shells 4 pi/3 (r_out^3 - r_in^3) in spherical symmetry)."""
+    sim = simulate({"problem": "sedov", "mesh": {"nx": nx, "geometry": geometry},
+                    "time": {"tlim": 1.0, "nlim": 0}, "output": {"snapshots": False},
+                    "problem_params": {"energy": ENERGY, "radius": 0.1, "p0": 1e-5,
+                                       "center": [0.0] if geometry == "spherical" else []}},
+                   tmp_path)
+    gamma = sim.system.gamma
+    volume = 4.0 * np.pi / 3.0 if geometry == "spherical" else 1.0
+    ambient = 1e-5 / (gamma - 1.0) * volume
+    assert sim.totals()[4] - ambient == pytest.approx(ENERGY, rel=1e-12)
