@@ -603,7 +603,8 @@ def region_flux(image, mask, pixel_arcsec):
 def spectra(maps, tables, weights):
     """Photon spectra (photons s^-1 cm^-2 keV^-1 at Earth), unabsorbed and absorbed, of the
     gas in each column-weight map of ``weights`` {name: [ia, ib] fraction of each column}:
-    {name: (unabsorbed, absorbed)} on the table's bins (module docstring)."""
+    {name: (unabsorbed, absorbed)} on the table's bins (module docstring); with a split
+    also {name_part: ...} for each part."""
     snap, opts = maps.snapshot, maps.options
     table = tables.table
     nodes = tables.nodes
@@ -623,7 +624,8 @@ def spectra(maps, tables, weights):
     for name, column in weights.items():
         cell_weight = maps.geometry.spread(column) * snap.em * dv
         spectrum = np.zeros(edges.size - 1)
-        for _, z, part in parts:
+        for part_name, z, part in parts:
+            part_spectrum = np.zeros(edges.size - 1)
             w = (cell_weight * part if part is not None else
                  np.broadcast_to(cell_weight, snap.em.shape)).ravel()
             deposit = (np.bincount(s0, w * (1.0 - frac), n_sub)
@@ -633,7 +635,11 @@ def spectra(maps, tables, weights):
                 logs = np.log10(np.maximum(values, em.FLOOR))
                 at = 10.0 ** ((1.0 - g[used, None]) * logs[i[used]] + g[used, None]
                               * logs[i[used] + 1])
-                spectrum += scale * (deposit[used] @ at)
+                part_spectrum += scale * (deposit[used] @ at)
+            spectrum += part_spectrum
+            if len(parts) > 1:
+                result[f"{name}_{part_name}"] = (part_spectrum * photon,
+                                                 part_spectrum * photon * tables.transmission)
         unabsorbed = spectrum * photon
         result[name] = (unabsorbed, unabsorbed * tables.transmission)
     return result
@@ -708,10 +714,10 @@ def _figure(width=6.4, height=4.8):
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def write_png(maps, band, path, regions=()):
-    """Absorbed and unabsorbed energy surface brightness side by side: log colour scale,
-    colour bar in erg s^-1 cm^-2 arcsec^-2, axes in pc (bottom, left) and arcsec offsets
-    from the map centre (top, right), region outlines."""
+def write_png(maps, band, path, regions=(), part="total"):
+    """Absorbed and unabsorbed energy surface brightness of ``part`` side by side: log
+    colour scale, colour bar in erg s^-1 cm^-2 arcsec^-2, axes in pc (bottom, left) and
+    arcsec offsets from the map centre (top, right), region outlines."""
     from matplotlib.colors import LogNorm
     from matplotlib.transforms import Affine2D
 
@@ -723,7 +729,7 @@ def write_png(maps, band, path, regions=()):
     fig = _figure(12.0, 5.4)
     panels = (("abs_energy", f"absorbed, N_H = {opts.nh:.3g} cm$^{{-2}}$ ({opts.model})"),
               ("unabs_energy", "unabsorbed"))
-    images = [maps.images["total", band, kind] for kind, _ in panels]
+    images = [maps.images[part, band, kind] for kind, _ in panels]
     positive = np.concatenate([im[im > 0] for im in images])
     vmax = float(positive.max()) if positive.size else 1.0
     vmin = max(float(positive.min()) if positive.size else 1e-30, vmax * 1e-6)
@@ -752,7 +758,9 @@ def write_png(maps, band, path, regions=()):
             ax.add_artist(outline)
         fig.colorbar(artist, ax=ax, shrink=0.85,
                      label="surface brightness [erg s$^{-1}$ cm$^{-2}$ arcsec$^{-2}$]")
-    fig.suptitle(f"{Path(maps.snapshot.path).name}   t = {_time_yr(maps):.5g} yr   "
+    what = {"total": "", opts.split: f"{opts.split} part   ",
+            "rest": f"rest (1 - {opts.split})   "}[part]
+    fig.suptitle(f"{what}{Path(maps.snapshot.path).name}   t = {_time_yr(maps):.5g} yr   "
                  f"{band[0]:g}-{band[1]:g} keV   N_H = {opts.nh:.3g} cm$^{{-2}}$   "
                  f"d = {opts.distance / PC / 1e3:.4g} kpc")
     fig.savefig(path, dpi=100)
@@ -816,6 +824,8 @@ def output_paths(snapshot_path, options, out):
     for band in map(tuple, options.bands):
         files["png", band] = out / f"{stem}_xray_{band_label(band)}.png"
         files["fits", band] = out / f"{stem}_xray_{band_label(band)}.fits"
+        for part, _ in (_parts(options) if options.split is not None else []):
+            files["png", band, part] = out / f"{stem}_xray_{band_label(band)}_{part}.png"
     if options.spectrum:
         files["spectrum_table"] = out / f"{stem}_xray_spectrum.ecsv"
         files["spectrum_png"] = out / f"{stem}_xray_spectrum.png"
@@ -843,6 +853,8 @@ def _observe_one(path, options, table, tables, regions, out):
     for band in map(tuple, options.bands):
         write_fits(maps, band, files["fits", band], table.info)
         write_png(maps, band, files["png", band], regions)
+        for part in parts[1:]:
+            write_png(maps, band, files["png", band, part], regions, part)
         label = band_label(band)
         for part in parts:
             suffix = "" if part == "total" else f"_{part}"
@@ -851,6 +863,9 @@ def _observe_one(path, options, table, tables, regions, out):
             for name, region in regions:
                 row[f"F_abs_{label}{suffix}_{name}"] = region_flux(
                     maps.images[part, band, "abs_energy"], masks[name], maps.pixel_arcsec)
+    if maps.snapshot.outside:
+        print(f"{path}: {maps.snapshot.outside} cells outside the emissivity table's "
+              f"temperatures left out", flush=True)
     if options.spectrum:
         weights = {"map": maps.geometry.column_fraction(np.ones((n, n)))}
         for name, _ in regions:
@@ -858,6 +873,7 @@ def _observe_one(path, options, table, tables, regions, out):
         result = spectra(maps, tables, weights)
         write_spectrum(maps, table.edges, result, files["spectrum_table"],
                        files["spectrum_png"])
+    print(f"{path}: {len(files)} files in {out}", flush=True)
     return row
 
 
@@ -960,8 +976,10 @@ def observe(snapshots, options, comm=None):
     rows = [row for _, row in sorted(rows, key=lambda r: r[0])]
     name = run_name(snapshots)
     result = write_run_table(rows, options, table, regions, out / f"{name}_xray.ecsv")
+    print(out / f"{name}_xray.ecsv", flush=True)
     if options.lightcurve:
         write_lightcurve(result, options, regions, out / f"{name}_xray_lightcurve.png")
+        print(out / f"{name}_xray_lightcurve.png", flush=True)
     return result
 
 

@@ -201,6 +201,17 @@ def test_split_parts_add_up_with_their_own_metallicity(box, table, table_path):
         assert maps.luminosity[name, band] == pytest.approx(value, rel=1e-6, abs=0)
     assert maps.luminosity["total", band] == pytest.approx(part["ejecta"] + part["rest"],
                                                            rel=1e-6, abs=0)
+    tables = xray.BandTables(table, maps.options.bands, 0.0, "tbabs")
+    n = maps.geometry.n
+    result = xray.spectra(maps, tables, {"map": maps.geometry.column_fraction(
+        np.ones((n, n)))})
+    edges = table.edges
+    inside = (edges[:-1] >= band[0] - 1e-9) & (edges[1:] <= band[1] + 1e-9)
+    energy = (0.5 * (edges[1:] + edges[:-1]) * em.KEV * np.diff(edges))[inside]
+    for name in ("ejecta", "rest"):
+        spectrum = result[f"map_{name}"][0][inside]
+        assert np.sum(spectrum * energy) * 4 * math.pi * maps.options.distance ** 2 \
+            == pytest.approx(part[name], rel=1e-4, abs=0)
 
 
 # --------------------------------------------------------------------------- a sphere
