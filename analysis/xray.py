@@ -2,7 +2,8 @@
 
 Usage::
 
-    hydro xray SNAPSHOT.h5 [more ...] --band 2 8 [--band 0.5 2 ...] [--axis z]
+    hydro xray SNAPSHOT.h5 [more ...] --band 2 8 [--band 0.5 2 ...]
+         [--axis x|y|z | --normal NX NY NZ]
          [--width 20pc] [--resolution 512] [--nh 1e23] [--absorption tbabs|wabs|none]
          [--distance 8kpc] [--sky-center 266.4168 -29.0078]
          [--metallicity 1.0 | --metallicity ejecta=3,rest=1] [--split ejecta]
@@ -47,6 +48,9 @@ the surface brightness is
 
 in erg s^-1 cm^-2 arcsec^-2 (photons likewise), and sum I Omega_pix 4 pi d^2
 = L (small angles: the map's pixel scale is pixel size / d in radians).
+Along any other line of sight (``--normal``) each cell's luminosity is cut
+into sub-cell parts spread bilinearly onto the pixels (:class:`OffAxis`):
+also conservative, smoothed by up to a pixel.
 
 ``--split SCALAR`` (passive scalar x): eps is linear in Z, so with the
 mass-weighted mixture Z = x Z_1 + (1 - x) Z_2 the emission splits exactly
@@ -104,6 +108,11 @@ PLANE_AXES = {0: (1, 2), 1: (2, 0), 2: (0, 1)}
 AXIS_NAMES = "xyz"
 SPECTRUM_SUBNODES = 8
 """Spectrum deposit nodes per table interval in log T (module docstring)."""
+OFFAXIS_PARTS_PER_PIXEL = 2
+"""Off-axis maps cut the cells into parts at most 1 / this many pixels apart ..."""
+OFFAXIS_MAX_PARTS = 4
+"""... but into at most this many along each edge (the cost goes as its cube): with
+pixels more than 2 times finer than the cells the map shows the cells, smoothed."""
 KINDS = ("abs_energy", "unabs_energy", "abs_photon", "unabs_photon")
 
 
@@ -122,7 +131,8 @@ class Options:
     ``resolution``: pixels per side; ``nh``: cm^-2; ``model``: absorption model;
     ``distance``: cm; ``sky_center``: (RA, Dec) degrees; ``metallicity``: Zsun, a float
     or with ``split`` a dict {split: Z1, "rest": Z2}; ``split``: scalar name or None;
-    ``regions``: DS9 file paths; ``table``: emissivity table path or None (built-in).
+    ``regions``: DS9 file paths; ``table``: emissivity table path or None (built-in);
+    ``normal``: a line of sight (nx, ny, nz) instead of ``axis`` (:class:`OffAxis`).
     """
     bands: list
     axis: int = 2
@@ -140,6 +150,7 @@ class Options:
     table: str = None
     out: str = None
     ignore_outside: bool = False
+    normal: tuple = None
 
 
 def parse_length(text, name):
@@ -185,6 +196,14 @@ def parse_metallicity(text, split):
     return values
 
 
+def sight_label(options):
+    """``x``, ``y``, ``z`` or ``normal (nx, ny, nz)`` (normalised; headers, titles)."""
+    if options.normal is None:
+        return AXIS_NAMES[options.axis]
+    n = sight_basis(options.normal)[2]
+    return f"normal ({n[0]:.6g}, {n[1]:.6g}, {n[2]:.6g})"
+
+
 def band_label(band):
     """``(0.5, 2.0)`` -> ``"0.5-2keV"`` (file names and column names)."""
     return f"{band[0]:g}-{band[1]:g}keV"
@@ -222,6 +241,8 @@ def check_options(options, table):
         raise XrayInputError(f"the width must be positive, got {options.width}")
     if options.resolution < 1:
         raise XrayInputError(f"--resolution must be >= 1, got {options.resolution}")
+    if options.normal is not None:
+        sight_basis(options.normal)
     ra, dec = options.sky_center
     if not (-90.0 <= dec <= 90.0 and math.isfinite(ra)):
         raise XrayInputError(f"--sky-center: need RA and -90 <= Dec <= 90 degrees")
@@ -425,6 +446,18 @@ class Geometry:
         [0, 1] per pixel): O_a m O_b^T / cell area."""
         return self.oa @ mask_xy @ self.ob.T / self.cell_area
 
+    @property
+    def cell_volume(self):
+        return self.dl * self.cell_area
+
+    def cell_fraction(self, mask_xy):
+        """:meth:`column_fraction` broadcasting against the cells [ix, iy, iz]."""
+        return self.spread(self.column_fraction(mask_xy))
+
+    def project(self, cell_arrays):
+        """Luminosity per pixel [ix_img, iy_img] of each per-volume cell array."""
+        return [self.rebin(self.column(eps)) for eps in cell_arrays]
+
 
 def geometry(snapshot, axis, width, resolution):
     """:class:`Geometry` of a square map of side ``width`` cm (None: the larger domain
@@ -443,6 +476,119 @@ def geometry(snapshot, axis, width, resolution):
     cell = (right - left) / dims
     return Geometry(axis, pixel, resolution, matrices[0], matrices[1], float(cell[axis]),
                     float(cell[a] * cell[b]), width)
+
+
+def sight_basis(normal):
+    """(e_x, e_y, n) of a line of sight ``normal``: n normalised, e_y the projection of
+    z on the sky plane (of y if n is along z), e_x = e_y x n, so that e_x x e_y = n (for
+    n = z the map is the plane (x, y), as along --axis z)."""
+    n = np.asarray(normal, dtype=np.float64)
+    length = float(np.linalg.norm(n)) if n.shape == (3,) else 0.0
+    if not (math.isfinite(length) and length > 0.0):
+        raise XrayInputError(f"--normal needs three numbers, not all zero: {normal}")
+    n = n / length
+    north = np.array([0.0, 0.0, 1.0]) if abs(n[2]) < 1.0 - 1e-9 else np.array([0.0, 1.0, 0.0])
+    e_y = north - (north @ n) * n
+    e_y /= np.linalg.norm(e_y)
+    return np.cross(e_y, n), e_y, n
+
+
+@dataclass
+class OffAxis:
+    """Projection along any line of sight ``normal``: each cell is cut into ``sub``^3
+    equal parts whose luminosity eps dV / sub^3 is spread over the 4 nearest pixel
+    centres by bilinear (cloud-in-cell) weights, at the part's position projected on
+    (e_x, e_y) (:func:`sight_basis`). The weights of a part sum to 1, so the map's total
+    is the luminosity of the gas it covers (to round-off where the map covers the box's
+    whole shadow; the default width does). ``sub`` = ceil(2 longest cell edge / pixel),
+    at most OFFAXIS_MAX_PARTS, so the parts are no farther apart than half a pixel
+    (where the cells are at most twice as large as the pixels). Costs sub^3 x 4 scatter-adds per cell
+    and per map (see the README's timings); the maps are smoothed by up to one pixel."""
+    normal: np.ndarray
+    e_x: np.ndarray
+    e_y: np.ndarray
+    pixel: float
+    n: int
+    width: float
+    u: np.ndarray  # cell centres on e_x, e_y, in pixels from the map's lower-left corner
+    v: np.ndarray
+    shifts: list  # (du, dv) of the sub-cell parts, pixels
+    cell_volume: float
+    shape: tuple
+    axis = None
+
+    def _spreading(self):
+        """For each part shift, the sparse matrix S [cell, pixel] of the bilinear weights
+        of the part on the 4 pixel centres around it (weights outside the map dropped):
+        4 entries a row, built directly in CSR form."""
+        from scipy.sparse import csr_matrix
+
+        n = self.n
+        count = self.u.size
+        indptr = np.arange(0, 4 * count + 1, 4)
+        for du, dv in self.shifts:
+            x = self.u + (du - 0.5)
+            y = self.v + (dv - 0.5)
+            i = np.floor(x).astype(np.int64)
+            j = np.floor(y).astype(np.int64)
+            fx, fy = x - i, y - j
+            index = np.empty((count, 4), dtype=np.int64)
+            weight = np.empty((count, 4))
+            for k, (di, dj, w) in enumerate(((0, 0, (1 - fx) * (1 - fy)),
+                                             (1, 0, fx * (1 - fy)),
+                                             (0, 1, (1 - fx) * fy), (1, 1, fx * fy))):
+                ii, jj = i + di, j + dj
+                inside = (ii >= 0) & (ii < n) & (jj >= 0) & (jj < n)
+                index[:, k] = np.where(inside, ii * n + jj, 0)
+                weight[:, k] = np.where(inside, w, 0.0)
+            yield csr_matrix((weight.ravel(), index.ravel(), indptr), shape=(count, n * n))
+
+    def project(self, cell_arrays):
+        """Luminosity per pixel [ix_img, iy_img] of each per-volume cell array: sum over
+        the part shifts of S^T (eps dV / sub^3), all the arrays at once."""
+        scale = self.cell_volume / len(self.shifts)
+        values = np.stack([np.ravel(eps) for eps in cell_arrays], axis=1) * scale
+        out = np.zeros((self.n * self.n, values.shape[1]))
+        for spread in self._spreading():
+            out += spread.T @ values
+        return [out[:, k].reshape(self.n, self.n) for k in range(values.shape[1])]
+
+    def cell_fraction(self, mask_xy):
+        """Fraction of each cell's luminosity that lands on the mask [ix_img, iy_img]
+        (the transpose of :meth:`project`: mean over the shifts of S m)."""
+        mask = np.ravel(mask_xy)
+        fraction = np.zeros(self.u.size)
+        for spread in self._spreading():
+            fraction += spread @ mask
+        return (fraction / len(self.shifts)).reshape(self.shape)
+
+
+def off_axis(snapshot, normal, width, resolution):
+    """:class:`OffAxis` map of side ``width`` cm (None: the box's whole shadow) centred
+    on the domain centre."""
+    e_x, e_y, n = sight_basis(normal)
+    left, right, dims = snapshot.left, snapshot.right, snapshot.dims
+    centre = 0.5 * (left + right)
+    cell = (right - left) / dims
+    if width is None:
+        corners = np.array([[lo if bit == 0 else hi for bit, lo, hi in
+                             zip(((k >> 0) & 1, (k >> 1) & 1, (k >> 2) & 1), left, right)]
+                            for k in range(8)]) - centre
+        width = 2.0 * float(np.max(np.abs(np.concatenate([corners @ e_x, corners @ e_y]))))
+        width *= 1.0 + 2.0 / resolution  # a pixel of margin on each side for the spreading
+    pixel = width / resolution
+    axes = [left[a] + (np.arange(dims[a]) + 0.5) * cell[a] - centre[a] for a in range(3)]
+    x, y, z = np.meshgrid(*axes, indexing="ij")
+    u = (x * e_x[0] + y * e_x[1] + z * e_x[2]) / pixel + 0.5 * resolution
+    v = (x * e_y[0] + y * e_y[1] + z * e_y[2]) / pixel + 0.5 * resolution
+    sub = min(OFFAXIS_MAX_PARTS,
+              max(1, math.ceil(OFFAXIS_PARTS_PER_PIXEL * float(cell.max()) / pixel - 1e-9)))
+    parts = (np.arange(sub) + 0.5) / sub - 0.5
+    shifts = [(float(np.array([a, b, c]) * cell @ e_x) / pixel,
+               float(np.array([a, b, c]) * cell @ e_y) / pixel)
+              for a in parts for b in parts for c in parts]
+    return OffAxis(n, e_x, e_y, pixel, resolution, width, u.ravel(), v.ravel(), shifts,
+                   float(np.prod(cell)), tuple(int(d) for d in dims))
 
 
 @dataclass
@@ -484,25 +630,36 @@ def project(source, options, table=None, tables=None):
                             options.model)
     snapshot = source if isinstance(source, Snapshot) else read_snapshot(
         source, options.split, table, options.ignore_outside)
-    geo = geometry(snapshot, options.axis, options.width, options.resolution)
+    if options.normal is None:
+        geo = geometry(snapshot, options.axis, options.width, options.resolution)
+    else:
+        geo = off_axis(snapshot, options.normal, options.width, options.resolution)
     where = tables.locate(np.log10(snapshot.temperature))
     pixel_arcsec = geo.pixel / options.distance * ARCSEC_PER_RAD
     # I = L_pix / (4 pi d^2 Omega_pix) = L_pix / (4 pi pixel^2) per sr
     to_surface = 1.0 / (4.0 * math.pi * options.distance ** 2 * pixel_arcsec ** 2)
-    to_flux = 1.0 / (4.0 * math.pi * options.distance ** 2)
     images, luminosity, flux = {}, {}, {}
     parts = _part_weights(snapshot, _parts(options))
+
+    def emissivity(band, kind, z, weight):
+        eps = snapshot.em * tables.rate(band, kind, where, z)
+        return eps if weight is None else eps * weight
+
+    keys = [(name, band, kind) for band in map(tuple, options.bands) for kind in KINDS
+            for name, _, _ in parts]
+    if options.normal is None:  # one cell array at a time
+        pixels = {key: geo.project([emissivity(key[1], key[2], z, w)])[0]
+                  for key, (_, z, w) in zip(keys, parts * (len(keys) // len(parts)))}
+    else:  # all at once: the spreading weights are computed once for every map
+        pixels = dict(zip(keys, geo.project([emissivity(key[1], key[2], z, w) for key, (
+            _, z, w) in zip(keys, parts * (len(keys) // len(parts)))])))
     for band in map(tuple, options.bands):
         for kind in KINDS:
             total = 0.0
-            for name, z, weight in parts:
-                eps = snapshot.em * tables.rate(band, kind, where, z)
-                if weight is not None:
-                    eps *= weight
-                pixels = geo.rebin(geo.column(eps))
+            for name, _, _ in parts:
                 if len(parts) > 1:
-                    images[name, band, kind] = (pixels * to_surface).T
-                total = total + pixels
+                    images[name, band, kind] = (pixels[name, band, kind] * to_surface).T
+                total = total + pixels[name, band, kind]
             images["total", band, kind] = (total * to_surface).T
         for name in {p[0] for p in parts} | {"total"}:
             luminosity[name, band] = float(images[name, band, "unabs_energy"].sum()
@@ -602,7 +759,7 @@ def region_flux(image, mask, pixel_arcsec):
 
 def spectra(maps, tables, weights):
     """Photon spectra (photons s^-1 cm^-2 keV^-1 at Earth), unabsorbed and absorbed, of the
-    gas in each column-weight map of ``weights`` {name: [ia, ib] fraction of each column}:
+    gas in each of ``weights`` {name: fraction of each cell (``geometry.cell_fraction``)}:
     {name: (unabsorbed, absorbed)} on the table's bins (module docstring); with a split
     also {name_part: ...} for each part."""
     snap, opts = maps.snapshot, maps.options
@@ -614,7 +771,7 @@ def spectra(maps, tables, weights):
     s0 = np.clip(np.floor(position).astype(np.int64), 0, n_sub - 2)
     frac = (position - s0).ravel()
     s0 = s0.ravel()
-    dv = maps.geometry.dl * maps.geometry.cell_area
+    dv = maps.geometry.cell_volume
     i = np.minimum(np.arange(n_sub) // SPECTRUM_SUBNODES, nodes.size - 2)
     g = (np.arange(n_sub) - i * SPECTRUM_SUBNODES) / SPECTRUM_SUBNODES
     edges = table.edges
@@ -622,7 +779,7 @@ def spectra(maps, tables, weights):
     parts = _part_weights(snap, _parts(opts))
     result = {}
     for name, column in weights.items():
-        cell_weight = maps.geometry.spread(column) * snap.em * dv
+        cell_weight = column * snap.em * dv
         spectrum = np.zeros(edges.size - 1)
         for part_name, z, part in parts:
             part_spectrum = np.zeros(edges.size - 1)
@@ -687,7 +844,7 @@ def write_fits(maps, band, path, table_info):
             header["DISTANCE"] = (opts.distance / PC, "[pc] distance to the source")
             header["TIME"] = (_time_yr(maps), "[yr] snapshot time")
             header["SNAPSHOT"] = Path(maps.snapshot.path).name
-            header["AXIS"] = (AXIS_NAMES[opts.axis], "line of sight")
+            header["SIGHT"] = (sight_label(opts), "line of sight")
             header["PIXSIZE"] = (maps.geometry.pixel / PC, "[pc] pixel size")
             header["PART"] = (part, "emitting part (split by a passive scalar)")
             if opts.split is not None:
@@ -725,7 +882,10 @@ def write_png(maps, band, path, regions=(), part="total"):
     half_pc = 0.5 * geo.width / PC
     pc_to_arcsec = PC / opts.distance * ARCSEC_PER_RAD
     wcs = celestial_wcs(maps) if regions else None
-    a, b = PLANE_AXES[opts.axis]
+    if opts.normal is None:
+        labels = [AXIS_NAMES[a] for a in PLANE_AXES[opts.axis]]
+    else:
+        labels = ["e_x", "e_y"]
     fig = _figure(12.0, 5.4)
     panels = (("abs_energy", f"absorbed, N_H = {opts.nh:.3g} cm$^{{-2}}$ ({opts.model})"),
               ("unabs_energy", "unabsorbed"))
@@ -740,8 +900,8 @@ def write_png(maps, band, path, regions=(), part="total"):
                            norm=LogNorm(vmin=vmin, vmax=vmax), cmap="inferno",
                            interpolation="nearest")
         ax.set_facecolor("black")
-        ax.set_xlabel(f"{AXIS_NAMES[a]} offset [pc]")
-        ax.set_ylabel(f"{AXIS_NAMES[b]} offset [pc]")
+        ax.set_xlabel(f"{labels[0]} offset [pc]")
+        ax.set_ylabel(f"{labels[1]} offset [pc]")
         ax.set_title(label, fontsize=10)
         top = ax.secondary_xaxis("top", functions=(lambda x: x * pc_to_arcsec,
                                                    lambda s: s / pc_to_arcsec))
@@ -802,7 +962,7 @@ def _meta(maps):
     opts = maps.options
     return {"nh_cm-2": float(opts.nh), "absorption": opts.model,
             "absorption_reference": absorption.CITATION[opts.model],
-            "distance_pc": opts.distance / PC, "axis": AXIS_NAMES[opts.axis],
+            "distance_pc": opts.distance / PC, "line_of_sight": sight_label(opts),
             "width_pc": maps.geometry.width / PC, "resolution": opts.resolution,
             "metallicity": (opts.metallicity if not isinstance(opts.metallicity, dict)
                             else dict(opts.metallicity)),
@@ -867,9 +1027,9 @@ def _observe_one(path, options, table, tables, regions, out):
         print(f"{path}: {maps.snapshot.outside} cells outside the emissivity table's "
               f"temperatures left out", flush=True)
     if options.spectrum:
-        weights = {"map": maps.geometry.column_fraction(np.ones((n, n)))}
+        weights = {"map": maps.geometry.cell_fraction(np.ones((n, n)))}
         for name, _ in regions:
-            weights[name] = maps.geometry.column_fraction(masks[name].T)
+            weights[name] = maps.geometry.cell_fraction(masks[name].T)
         result = spectra(maps, tables, weights)
         write_spectrum(maps, table.edges, result, files["spectrum_table"],
                        files["spectrum_png"])
@@ -894,7 +1054,7 @@ def write_run_table(rows, options, table, regions, path):
         "bands_keV": [list(map(float, b)) for b in options.bands],
         "nh_cm-2": float(options.nh), "absorption": options.model,
         "absorption_reference": absorption.CITATION[options.model],
-        "distance_pc": options.distance / PC, "axis": AXIS_NAMES[options.axis],
+        "distance_pc": options.distance / PC, "line_of_sight": sight_label(options),
         "regions": [name for name, _ in regions], "emissivity_table": str(table.path),
         "emissivity_info": table.info})
     result.write(path, format="ascii.ecsv", overwrite=True)
@@ -1020,7 +1180,11 @@ def _parse_args(argv):
     p.add_argument("snapshots", nargs="+", help="snapshot files (3D, physical units)")
     p.add_argument("--band", nargs=2, type=float, action="append", metavar=("E1", "E2"),
                    help="energy band in keV (repeat for several; default 0.5 2 and 2 8)")
-    p.add_argument("--axis", choices=("x", "y", "z"), default="z", help="line of sight")
+    sight = p.add_mutually_exclusive_group()
+    sight.add_argument("--axis", choices=("x", "y", "z"), default="z",
+                       help="line of sight along a grid axis (z)")
+    sight.add_argument("--normal", nargs=3, type=float, metavar=("NX", "NY", "NZ"),
+                       help="line of sight along any direction (cells spread over pixels)")
     p.add_argument("--width", help="map side, e.g. 20pc (default: the domain)")
     p.add_argument("--resolution", type=int, default=512, help="pixels per side (512)")
     p.add_argument("--nh", type=float, default=0.0, help="foreground N_H in cm^-2 (0)")
@@ -1057,7 +1221,8 @@ def options_from_args(args):
                    metallicity=parse_metallicity(args.metallicity, args.split),
                    split=args.split, regions=list(args.region), lightcurve=args.lightcurve,
                    spectrum=args.spectrum, table=args.table, out=args.out,
-                   ignore_outside=args.ignore_outside)
+                   ignore_outside=args.ignore_outside,
+                   normal=None if args.normal is None else tuple(args.normal))
 
 
 def _communicator():

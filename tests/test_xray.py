@@ -176,7 +176,7 @@ def test_absorbed_map_total_is_the_absorbed_spectrum_over_the_band(box, table, t
     # the --spectrum output (photons s^-1 cm^-2 keV^-1 at Earth) against the same sums
     tables = xray.BandTables(table, opts.bands, nh, "tbabs")
     n = maps.geometry.n
-    result = xray.spectra(maps, tables, {"map": maps.geometry.column_fraction(
+    result = xray.spectra(maps, tables, {"map": maps.geometry.cell_fraction(
         np.ones((n, n)))})
     unabs, absd = result["map"]
     photons = spectrum * width / (mid * em.KEV) / (4 * math.pi * d ** 2)
@@ -203,7 +203,7 @@ def test_split_parts_add_up_with_their_own_metallicity(box, table, table_path):
                                                            rel=1e-6, abs=0)
     tables = xray.BandTables(table, maps.options.bands, 0.0, "tbabs")
     n = maps.geometry.n
-    result = xray.spectra(maps, tables, {"map": maps.geometry.column_fraction(
+    result = xray.spectra(maps, tables, {"map": maps.geometry.cell_fraction(
         np.ones((n, n)))})
     edges = table.edges
     inside = (edges[:-1] >= band[0] - 1e-9) & (edges[1:] <= band[1] + 1e-9)
@@ -276,6 +276,78 @@ def test_sphere_profile_is_the_chord_length(sphere, table, table_path):
     assert ring.sum() > 100
     error = np.abs(image[ring] / reference[ring] - 1.0)
     assert error.max() < 0.01, error.max()
+
+
+@pytest.mark.parametrize("normal", [(1.0, 2.0, 3.0), (-1.0, 0.3, 0.2)])
+def test_off_axis_map_total_is_the_band_luminosity(box, table, table_path, normal):
+    """--normal: every cell's luminosity is spread with weights summing to 1 over a map
+    that covers the box's shadow (the default width): the total is the box's, 1e-6."""
+    rho, temperature, _ = box_fields()
+    n_e, n_h = densities(rho)
+    dims, left, right = BOX
+    dv = np.prod((np.array(right) - np.array(left)) / dims) * PC ** 3
+    maps = xray.project(box, options(table_path, normal=normal, resolution=30))
+    for band in [(0.5, 2.0), (2.0, 8.0)]:
+        reference = np.sum(table.band(*band, temperature, 1.0) * n_e * n_h * dv)
+        assert maps.luminosity["total", band] == pytest.approx(reference, rel=1e-6, abs=0)
+
+
+def test_off_axis_along_the_axes_agrees_with_the_axis_maps(box, table_path):
+    """--normal 0 0 1 and 1 0 0 put the blob in the pixel that --axis z and x do."""
+    for normal, axis in (((0.0, 0.0, 1.0), 2), ((1.0, 0.0, 0.0), 0)):
+        peaks = []
+        for kw in ({"axis": axis}, {"normal": normal}):
+            maps = xray.project(box, options(table_path, width=12 * PC, resolution=12, **kw))
+            image = maps.images["total", (2.0, 8.0), "unabs_energy"]
+            peaks.append(np.unravel_index(np.argmax(image), image.shape))
+        assert peaks[0] == peaks[1], normal
+
+
+def test_off_axis_window_inside_a_uniform_cube(tmp_path, table, table_path):
+    """A uniform 10 pc cube seen along (1, 2, 3) through a 2 pc window at its centre: every
+    line of sight there crosses both z faces, a chord of 10 pc / n_z, so the map is
+    uniform at eps (10 pc sqrt(14) / 3) / (4 pi) per sr: on average within 0.5%, each
+    pixel within 3% (measured 2.1%: the parts, 0.16 pc apart, sample 0.25 pc pixels
+    unevenly); the light of parts that fall outside the window must not pile up anywhere."""
+    dims, left, right = (16, 16, 16), (-5.0,) * 3, (5.0,) * 3
+    n_h = 0.5
+    rho = np.full(dims[::-1], n_h / X_H * N_PER_CC)
+    path = write_snapshot(tmp_path / "cube.00000.h5", dims, left, right, rho,
+                          np.full(dims[::-1], 2e7))
+    maps = xray.project(path, options(table_path, normal=(1.0, 2.0, 3.0), width=2 * PC,
+                                      resolution=8, bands=[(2.0, 8.0)]))
+    n_e = (1.0 + X_H) / (2.0 * X_H) * n_h
+    eps = n_e * n_h * float(table.band(2.0, 8.0, 2e7, 1.0))
+    expected = eps * 10.0 * PC * math.sqrt(14.0) / 3.0 / (4 * math.pi) * ARCSEC ** 2
+    image = maps.images["total", (2.0, 8.0), "unabs_energy"]
+    assert image.mean() == pytest.approx(expected, rel=0.005, abs=0)
+    assert np.max(np.abs(image / expected - 1.0)) < 0.03
+
+
+@pytest.mark.parametrize("normal", [(1.0, 1.0, 1.0), (0.2, -0.5, 1.0)])
+def test_off_axis_sphere_profile_is_the_chord_length(sphere, table, table_path, normal):
+    """Seen along a diagonal, the sphere's map averaged over annuli 0.1-0.3, 0.3-0.5 and
+    0.5-0.7 R against the chord length over the same pixels: each within 1% (measured
+    0.2-0.65%: the bilinear spreading smooths by up to a pixel), and pixel by pixel."""
+    maps = xray.project(sphere, options(table_path, width=10 * PC, resolution=32,
+                                        bands=[(2.0, 8.0)], normal=normal))
+    image = maps.images["total", (2.0, 8.0), "unabs_energy"]
+    h = 10.0 / 32
+    centres = (np.arange(32) + 0.5) * h - 5.0
+    sub = (np.arange(8) + 0.5) / 8 * h - h / 2
+    by, bx = np.meshgrid(centres, centres, indexing="ij")
+    reference = np.zeros_like(image)
+    for oy in sub:
+        for ox in sub:
+            reference += sphere_intensity(table, np.hypot(bx + ox, by + oy)) / 64
+    b = np.hypot(bx, by) / SPHERE_R
+    for lo, hi in ((0.1, 0.3), (0.3, 0.5), (0.5, 0.7)):
+        ring = (b > lo) & (b < hi)
+        assert image[ring].sum() == pytest.approx(reference[ring].sum(), rel=0.01, abs=0)
+    # pixel by pixel inside 0.6 R: 3% (measured 1.2%; one point per cell leaves a moire
+    # pattern of 15% that the annulus averages hide)
+    inner = b < 0.6
+    assert np.max(np.abs(image[inner] / reference[inner] - 1.0)) < 0.03
 
 
 # --------------------------------------------------------------------------- FITS, regions
@@ -439,6 +511,8 @@ BAD_CASES = {
     "negative distance": (["{good}", "--distance", "-8kpc"], "--distance"),
     "outside the table": (["{hot}"], "outside the emissivity table"),
     "good then missing": (["{good}", "{base}/nowhere.h5"], "no such snapshot"),
+    "zero normal": (["{good}", "--normal", "0", "0", "0"], "--normal"),
+    "axis and normal": (["{good}", "--axis", "x", "--normal", "1", "0", "0"], "--normal"),
 }
 
 
