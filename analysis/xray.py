@@ -11,7 +11,15 @@ Usage::
          [--table apec_emissivity_v3.h5] [--out DIR] [--ignore-outside]
 
 From a script, :func:`observe` does what the command does (files), and
-:func:`project` returns the maps of one snapshot (numbers, no files).
+:func:`project` returns the maps of one snapshot or yt dataset (numbers, no
+files)::
+
+    import yt, unyt
+    from hydro.analysis import xray
+    ds = yt.load("out/snr/snr.00010.h5")
+    maps = xray.project(ds, xray.Options(bands=[(2, 8)], nh=1e23, normal=(1, 1, 0),
+                                         width=20 * unyt.pc, distance="8kpc"))
+    image = maps.images["total", (2.0, 8.0), "abs_energy"]  # erg/s/cm^2/arcsec^2 [y, x]
 
 What is computed (issue 17)
 ---------------------------
@@ -98,7 +106,7 @@ from . import absorption
 from . import emissivity as em
 
 KEV = em.KEV  # erg
-PC = 3.0856775814913673e18  # cm (IAU 2015)
+PC = 3.0856775809623245e18  # cm, unyt's parsec: --width 10pc is what yt calls 10 pc
 YEAR = 3.15576e7  # s (Julian year)
 ARCSEC_PER_RAD = 180.0 * 3600.0 / math.pi
 LENGTH_UNITS = {"cm": 1.0, "m": 100.0, "km": 1e5, "au": 1.495978707e13, "pc": PC,
@@ -151,6 +159,16 @@ class Options:
     out: str = None
     ignore_outside: bool = False
     normal: tuple = None
+
+    def __post_init__(self):
+        """Lengths may be given as text (``"20pc"``) or quantities (``20 * unyt.pc``)."""
+        for name in ("width", "distance"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, parse_length(value, name))
+            elif hasattr(value, "to_value"):
+                setattr(self, name, float(value.to_value("cm")))
+        self.bands = [tuple(float(e) for e in band) for band in self.bands]
 
 
 def parse_length(text, name):
@@ -1246,6 +1264,15 @@ def main(argv=None):
         if rank == 0:
             print(f"hydro xray: error: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # a failure on one rank (a damaged file, a bug)
+        if os.environ.get("HYDRO_DEBUG"):
+            raise
+        where = f"rank {rank}: " if comm is not None else ""
+        print(f"hydro xray: {where}failed: {type(e).__name__}: {e} "
+              "(set HYDRO_DEBUG=1 for the traceback)", file=sys.stderr, flush=True)
+        if comm is not None:
+            comm.Abort(1)
+        return 1
     return 0
 
 

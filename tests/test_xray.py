@@ -214,6 +214,22 @@ def test_split_parts_add_up_with_their_own_metallicity(box, table, table_path):
             == pytest.approx(part[name], rel=1e-4, abs=0)
 
 
+def test_from_a_users_yt_script(box, table_path):
+    """project() takes a dataset the user loaded with yt, with lengths as quantities or
+    text, and gives the same maps as from the file name."""
+    import unyt
+    import yt
+
+    ds = yt.load(str(box))
+    from_ds = xray.project(ds, options(table_path, width=10 * unyt.pc, distance="3kpc",
+                                       bands=[[2, 8]]))
+    from_file = xray.project(box, options(table_path, width=10 * PC, distance=3e3 * PC,
+                                          bands=[(2.0, 8.0)]))
+    for kind in xray.KINDS:
+        np.testing.assert_allclose(from_ds.images["total", (2.0, 8.0), kind],
+                                   from_file.images["total", (2.0, 8.0), kind], rtol=1e-12)
+
+
 # --------------------------------------------------------------------------- a sphere
 
 SPHERE_R = 3.0  # pc
