@@ -837,7 +837,7 @@ def _wrap(text, width=70):
     return lines + ([line] if line else [])
 
 
-def write_fits(maps, band, path, table_info):
+def write_fits(maps, band, path, table):
     """FITS of one band: primary HDU the absorbed energy surface brightness, extensions
     UNABS_ENERGY, ABS_PHOTON, UNABS_PHOTON (and ``<KIND>_<PART>`` with a split), each with
     the celestial WCS, BUNIT and the cards of band, N_H, model, distance, time, table."""
@@ -868,7 +868,8 @@ def write_fits(maps, band, path, table_info):
             if opts.split is not None:
                 header["SPLIT"] = opts.split
             header["OUTSIDE"] = (maps.snapshot.outside, "cells outside the table, left out")
-            for line in _wrap(f"Emissivity table {em.EmissivityTable.__name__}: {table_info}"):
+            header["EMTABLE"] = (Path(table.path).name, "emissivity table (HISTORY: info)")
+            for line in _wrap(f"Emissivity table {table.path}: {table.info}"):
                 header.add_history(line)
             hdu_name = kind.upper() + ("" if part == "total" else f"_{part.upper()}")
             data = maps.images[part, band, kind].astype(np.float64)
@@ -1029,7 +1030,7 @@ def _observe_one(path, options, table, tables, regions, out):
     n = maps.geometry.n
     masks = {name: region_mask(region, wcs, (n, n)) for name, region in regions}
     for band in map(tuple, options.bands):
-        write_fits(maps, band, files["fits", band], table.info)
+        write_fits(maps, band, files["fits", band], table)
         write_png(maps, band, files["png", band], regions)
         for part in parts[1:]:
             write_png(maps, band, files["png", band, part], regions, part)

@@ -424,6 +424,7 @@ def test_fits_header_and_wcs(sphere_run, table):
         assert header["TIME"] == pytest.approx(2.0 * KYR / YR, rel=1e-12, abs=0)
         history = " ".join(str(h) for h in header["HISTORY"])
         assert " ".join(table.info.split()) in history
+        assert header["EMTABLE"] == em.TABLE_NAME
         assert hdus["UNABS_ENERGY"].data.shape == (n, n)
         assert hdus["ABS_ENERGY"].data.sum() < 0.9 * hdus["UNABS_ENERGY"].data.sum()
 
@@ -497,6 +498,33 @@ def test_region_shapes_on_a_uniform_map(tmp_path, table_path):
     flux = xray.region_flux(image, xray.region_mask(region, wcs, image.shape),
                             maps.pixel_arcsec)
     assert flux == pytest.approx(level * math.pi * 25.0, rel=1e-4, abs=0)
+
+
+def test_ignore_outside_leaves_the_hot_cells_out_and_counts_them(tmp_path, table,
+                                                                 table_path, capsys):
+    """--ignore-outside: cells above the table's 1e9 K emit nothing and are counted (run
+    table, FITS card, one line on stdout); the rest give their luminosity."""
+    from astropy.io import fits
+    from astropy.table import Table
+
+    rho, temperature, _ = box_fields()
+    x, _, _ = cell_centres(*BOX)
+    temperature = np.where(x > 3.0, 3e9, temperature)
+    path = write_snapshot(tmp_path / "hot.00003.h5", *BOX, rho, temperature)
+    status, err = run_cli([path, "--band", "2", "8", "--table", table_path, "--out",
+                           tmp_path / "o", "--ignore-outside", "--width", "10pc",
+                           "--resolution", "20"], capsys)
+    assert status == 0, err
+    n_e, n_h = densities(rho)
+    dims, left, right = BOX
+    dv = np.prod((np.array(right) - np.array(left)) / dims) * PC ** 3
+    cool = x <= 3.0
+    reference = np.sum(table.band(2.0, 8.0, temperature[cool], 1.0) * (n_e * n_h)[cool]) * dv
+    result = Table.read(tmp_path / "o" / "hot_xray.ecsv", format="ascii.ecsv")
+    assert result["outside_cells"][0] == np.count_nonzero(~cool) > 0
+    assert result["L_2-8keV"][0] == pytest.approx(reference, rel=1e-6, abs=0)
+    with fits.open(tmp_path / "o" / "hot.00003_xray_2-8keV.fits") as hdus:
+        assert hdus[0].header["OUTSIDE"] == np.count_nonzero(~cool)
 
 
 # --------------------------------------------------------------------------- bad input
