@@ -50,7 +50,7 @@ class BenchError(Exception):
     """A measurement that failed; the message is one line for the user."""
 
 
-def _positive(text):
+def positive(text):
     """argparse type: an integer >= 1."""
     value = int(text)
     if value < 1:
@@ -116,13 +116,13 @@ def _runs(n, ranks, threads, args, configuration):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="hydro bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=_positive, nargs="+", default=[64, 128])
-    p.add_argument("--ranks", type=_positive, nargs="+", default=[1],
+    p.add_argument("--sizes", type=positive, nargs="+", default=[64, 128])
+    p.add_argument("--ranks", type=positive, nargs="+", default=[1],
                    help="MPI ranks per measurement (several: strong scaling)")
-    p.add_argument("--threads", type=_positive, nargs="+", default=[1],
+    p.add_argument("--threads", type=positive, nargs="+", default=[1],
                    help="threads per rank (several: thread scaling)")
-    p.add_argument("--cycles", type=_positive, default=20)
-    p.add_argument("--repeat", type=_positive, default=3)
+    p.add_argument("--cycles", type=positive, default=20)
+    p.add_argument("--repeat", type=positive, default=3)
     p.add_argument("--reconstruction", default="plm", choices=sorted(reconstruct.CODES))
     p.add_argument("--riemann", default="hllc", choices=sorted(riemann.CODES))
     p.add_argument("--integrator", default="vl2", choices=("vl2", "rk2", "rk3"))
