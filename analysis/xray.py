@@ -50,7 +50,8 @@ is put onto the square pixel grid by the exact overlap of cell and pixel
 areas (a separable, conservative rebinning: L_pix = O_a^T C O_b, with O the
 1D overlap lengths), so the map's luminosity equals that of the gas inside
 the map's window to round-off. For an optically thin source at distance d,
-the surface brightness is
+the surface brightness (the transfer equation without absorption, I = int
+eps dl / 4 pi per steradian, Rybicki & Lightman 1979, ch. 1) is
 
     I = L_pix / (4 pi d^2 Omega_pix),   Omega_pix = (pixel size / d)^2,
 
@@ -66,7 +67,8 @@ into eps_1 = x n_e n_H (P + Z_1 M) and eps_2 = (1 - x) n_e n_H (P + Z_2 M),
 eps_1 + eps_2 = eps.
 
 Spectra (``--spectrum``): the emission measure n_e n_H dV of each cell
-(times its column's fraction inside the map or a region) is deposited,
+(times the fraction of its light that falls in the map or a region: the
+transpose of the projection) is deposited,
 linearly in log T, onto a grid SPECTRUM_SUBNODES times finer than the
 table's; the table is interpolated at those nodes as ``band`` does. The
 deposit differs from evaluating every cell at its own temperature by about
