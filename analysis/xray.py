@@ -255,6 +255,11 @@ def check_options(options, table):
         absorption.check_model(options.model)
     except ValueError as e:
         raise XrayInputError(str(e)) from None
+    for band in options.bands:
+        if not (_model_covers(band[0], options.model) and _model_covers(band[1],
+                                                                        options.model)):
+            raise XrayInputError(f"band {band[0]:g}-{band[1]:g} keV: outside the energies "
+                                 f"of the {options.model} absorption model")
     if not (options.distance > 0 and math.isfinite(options.distance)):
         raise XrayInputError(f"the distance must be positive, got {options.distance}")
     if options.width is not None and not (options.width > 0 and math.isfinite(options.width)):
@@ -271,6 +276,31 @@ def check_options(options, table):
 
 # --------------------------------------------------------------------------- band tables
 
+def model_transmission(edges, nh, model):
+    """``absorption.bin_transmission`` of the table's bins; bins outside the model's
+    energies (a user's table may start below tbabs' 0.1 keV) get NaN: no band may use
+    them (:func:`check_options`), and the absorbed spectra say "not known" there."""
+    try:
+        return absorption.bin_transmission(edges, nh, model)
+    except ValueError:
+        pass
+    covered = np.array([_model_covers(e, model) for e in edges])
+    result = np.full(edges.size - 1, np.nan)
+    inside = np.nonzero(covered[:-1] & covered[1:])[0]
+    if inside.size:
+        lo, hi = inside[0], inside[-1] + 1
+        result[lo:hi] = absorption.bin_transmission(edges[lo:hi + 1], nh, model)
+    return result
+
+
+def _model_covers(energy, model):
+    try:
+        absorption.cross_section(np.float64(energy), model)
+    except ValueError:
+        return False
+    return True
+
+
 class BandTables:
     """log10 of the band sums sum_k w_k P_k(T) and sum_k w_k M_k(T) on the table's log T
     nodes, for each band and kind (absorbed or not, energy or photons; weights w_k in the
@@ -280,16 +310,17 @@ class BandTables:
         self.table = table
         edges = table.edges
         mid = 0.5 * (edges[1:] + edges[:-1])
-        self.transmission = absorption.bin_transmission(edges, nh, model)
+        self.transmission = model_transmission(edges, nh, model)
         self.nodes = np.linspace(table.log_t[0], table.log_t[-1], table.log_t.size)
         self.logs = {}
         self.weights = {}
         for band in bands:
             overlap = np.clip(np.minimum(edges[1:], band[1]) - np.maximum(edges[:-1], band[0]),
                               0.0, None)
-            weights = {"unabs_energy": overlap, "abs_energy": overlap * self.transmission,
+            absorbed = np.where(overlap > 0, overlap * self.transmission, 0.0)
+            weights = {"unabs_energy": overlap, "abs_energy": absorbed,
                        "unabs_photon": overlap / (mid * KEV),
-                       "abs_photon": overlap * self.transmission / (mid * KEV)}
+                       "abs_photon": absorbed / (mid * KEV)}
             for kind, w in weights.items():
                 self.weights[band, kind] = w
                 self.logs[band, kind] = tuple(

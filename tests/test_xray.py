@@ -527,6 +527,21 @@ def test_ignore_outside_leaves_the_hot_cells_out_and_counts_them(tmp_path, table
         assert hdus[0].header["OUTSIDE"] == np.count_nonzero(~cool)
 
 
+def test_a_table_reaching_below_the_absorption_model(tmp_path, table_path):
+    """A user's table from 0.05 keV with tbabs (from 0.1 keV): bands above 0.1 keV work
+    and equal those of a table without the extra bins; a band from 0.05 keV is refused."""
+    path = tmp_path / em.TABLE_NAME
+    em.build_table(path, np.linspace(5.0, 9.0, 401), np.arange(5, 1001) / 100.0)
+    box_path = write_snapshot(tmp_path / "b.00000.h5", *BOX, *box_fields())
+    maps = xray.project(box_path, options(path, nh=1e22, bands=[(0.5, 2.0)]))
+    reference = xray.project(box_path, options(table_path, nh=1e22, bands=[(0.5, 2.0)]))
+    np.testing.assert_allclose(maps.images["total", (0.5, 2.0), "abs_energy"],
+                               reference.images["total", (0.5, 2.0), "abs_energy"],
+                               rtol=1e-9)
+    with pytest.raises(xray.XrayInputError, match="absorption model"):
+        xray.project(box_path, options(path, nh=1e22, bands=[(0.05, 2.0)]))
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.fixture(scope="module")
