@@ -182,6 +182,17 @@ def test_absorbed_map_total_is_the_absorbed_spectrum_over_the_band(box, table, t
     photons = spectrum * width / (mid * em.KEV) / (4 * math.pi * d ** 2)
     assert unabs * width == pytest.approx(photons, rel=1e-4, abs=0)
     assert absd * width == pytest.approx(photons * t_bin, rel=1e-4, abs=0)
+    # the spectrum of part of the map ([iy, ix]: a band of rows and the left columns, as a
+    # region's pixel fractions): its photons over the band = the photon map summed there
+    mask = np.zeros((n, n))
+    mask[5:20, :14] = 1.0
+    mask[20, :14] = 0.25
+    part = xray.spectra(maps, tables, {"part": maps.geometry.cell_fraction(mask.T)})
+    for band in [(0.5, 2.0), (2.0, 8.0)]:
+        inside = (edges[:-1] >= band[0] - 1e-9) & (edges[1:] <= band[1] + 1e-9)
+        for k, kind in ((0, "unabs_photon"), (1, "abs_photon")):
+            assert np.sum((part["part"][k] * width)[inside]) == pytest.approx(
+                np.sum(maps.images["total", band, kind] * mask) * omega, rel=1e-4, abs=0)
 
 
 def test_split_parts_add_up_with_their_own_metallicity(box, table, table_path):
@@ -433,6 +444,7 @@ def test_region_photometry_gives_the_analytic_enclosed_flux(sphere_run, table):
     """Absorbed flux of the projected sphere inside a sky circle of b < 2 pc and an image
     annulus 1-2 pc: the enclosed luminosity eps (4 pi / 3) (R^3 - (R^2 - b^2)^1.5), times
     the band's mean transmission, / (4 pi d^2), within 1% (the sphere is voxelised)."""
+    from astropy import units
     from astropy.table import Table
 
     out, n, scale = sphere_run
@@ -455,6 +467,16 @@ def test_region_photometry_gives_the_analytic_enclosed_flux(sphere_run, table):
     assert result["F_abs_2-8keV"][0] == pytest.approx(enclosed(SPHERE_R), rel=0.01, abs=0)
     assert result["time"][0] == pytest.approx(2000.0, rel=1e-9, abs=0)
     assert str(result["time"].unit) == "yr"
+    # each region's absorbed photon spectrum, times E dE over the band, is its flux
+    spectrum = Table.read(out / "sphere.00002_xray_spectrum.ecsv", format="ascii.ecsv")
+    assert spectrum["abs_core"].unit == units.Unit("ph / (s cm2 keV)")
+    lo, hi = np.asarray(spectrum["e_lo"]), np.asarray(spectrum["e_hi"])
+    band = (lo >= 2.0 - 1e-9) & (hi <= 8.0 + 1e-9)
+    energy = (0.5 * (lo + hi) * em.KEV * (hi - lo))[band]
+    for name, column in (("core", "F_abs_2-8keV_core"), ("ring", "F_abs_2-8keV_ring"),
+                         ("map", "F_abs_2-8keV")):
+        flux = np.sum(np.asarray(spectrum[f"abs_{name}"])[band] * energy)
+        assert flux == pytest.approx(result[column][0], rel=1e-4, abs=0), name
     for name in ("sphere.00002_xray_2-8keV.png", "sphere.00002_xray_spectrum.ecsv",
                  "sphere.00002_xray_spectrum.png", "sphere_xray_lightcurve.png"):
         assert (out / name).stat().st_size > 0
