@@ -235,6 +235,9 @@ def _parts(options):
         if isinstance(options.metallicity, dict):
             raise XrayInputError("per-part --metallicity needs --split")
         return [("total", float(options.metallicity))]
+    if options.split in ("rest", "total"):
+        raise XrayInputError(f"--split {options.split}: that name is taken by the parts "
+                             "of the maps; rename the scalar")
     z = options.metallicity
     if not isinstance(z, dict):
         z = {options.split: float(z), "rest": float(z)}
