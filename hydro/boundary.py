@@ -6,9 +6,11 @@ Kinds:
 - periodic: copy of the active cells at the opposite face (an exchange
   through the process grid, which wraps: ``hydro.parallel``);
 - outflow: zero gradient, a copy of the last active cell;
-- reflecting: mirror image with the normal velocity reversed;
-- user: the problem module's ``boundary(w, block, axis, side, t, params, gamma)``
-  fills ``w[block.ghost(axis, side)]``.
+- reflecting: mirror image, with what the system says a mirror reverses (Euler:
+  the normal velocity) reversed;
+- user: the problem module's ``boundary(w, block, axis, side, t, params, *args)``,
+  ``args`` the system's ``hook_args`` (Euler: gamma), fills
+  ``w[block.ghost(axis, side)]``; the system completes what hooks do not set.
 """
 
 KINDS = ("periodic", "outflow", "reflecting", "user")
@@ -45,18 +47,18 @@ class Boundaries:
     run at the faces of the domain.
 
     ``kinds[axis] = (lower, upper)``; ``user_hook`` is the problem's boundary
-    function (or None), called with the problem's parameters and gamma.
+    function (or None), called with the problem's parameters and the system's
+    ``hook_args``; ``system`` (``hydro.system``) knows what the variables of ``w``
+    are, for mirrors and user hooks.
     """
 
-    def __init__(self, kinds, ndim, parallel, user_hook=None, params=None, gamma=None,
-                 entropy_index=-1):
+    def __init__(self, kinds, ndim, parallel, user_hook=None, params=None, system=None):
         self.kinds = kinds
-        self.entropy_index = entropy_index  # dual energy: K = p / rho^gamma, set for users
         self.ndim = ndim
         self.parallel = parallel
         self.user_hook = user_hook
         self.params = params
-        self.gamma = gamma
+        self.system = system
 
     def exchange(self, field, block):
         """Ghosts of ``field`` from the neighbouring blocks only (domain faces untouched)."""
@@ -82,9 +84,7 @@ class Boundaries:
             src = (slice(2 * ng - 1, ng - 1, -1) if side == 0
                    else slice(ng + n - 1, n - 1, -1))
             w[ghost] = w[_along(axis, src)]
-            w[(1 + axis,) + ghost[1:]] *= -1.0
+            self.system.reflect(w, ghost, axis)
         else:
-            self.user_hook(w, block, axis, side, t, self.params, self.gamma)
-            if self.entropy_index >= 0:  # user hooks set rho, v, p only
-                w[(self.entropy_index,) + ghost[1:]] = \
-                    w[(4,) + ghost[1:]] / w[(0,) + ghost[1:]] ** self.gamma
+            self.user_hook(w, block, axis, side, t, self.params, *self.system.hook_args)
+            self.system.complete_ghosts(w, ghost)

@@ -1,6 +1,11 @@
 """The simulation driver: builds mesh, system and state from a resolved
 configuration, then loops dt -> integrator cycle -> history, snapshots, log.
 
+It serves any system of equations (``hydro.system``: Euler by default, or the one
+the problem module names in ``SYSTEM``) without knowing which: the system says
+what its arrays hold, which step they allow, how a cycle advances them, and
+what the snapshots, the history and the log show of them.
+
 The time step is the CFL step, shortened so that the run lands exactly on
 every snapshot time and on ``tlim``.
 """
@@ -10,19 +15,15 @@ import math
 import os
 import threading
 import time as wallclock
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 from types import SimpleNamespace
 
 import numpy as np
 
-from . import __version__, boundary, config, gdf, history, interrupt, output_dir, parallel, units
+from . import __version__, boundary, config, gdf, history, interrupt, output_dir, parallel
+from . import system as systems
 from .boundary import first_ghost_layer
-from .euler import Euler
-from .cooling import Cooling
-from .gravity import Gravity
-from .injection import Injection
-from .integrator import Integrator
 from .mesh import Block, Mesh
 from .parallel import Parallel
 
@@ -43,15 +44,16 @@ LOG_INTERVAL = 10.0
 @dataclass
 class State:
     """One block's arrays: conserved u, its copy at the cycle start u0, primitives w;
-    the faces' mass fluxes and the flux-correction flags when the run needs them."""
+    the faces' mass fluxes when the run's sources need them; ``scratch``, the arrays
+    the system keeps for the block between cycles (Euler: the flux-correction flags)."""
 
     block: Block
     u: np.ndarray
     u0: np.ndarray
     w: np.ndarray
     mass_flux: Optional[np.ndarray] = None
-    flags: Optional[np.ndarray] = None
-    crossing_time: float = float("nan")  # the Courant step at cfl = 1 of the current w
+    scratch: dict = field(default_factory=dict)
+    crossing_time: float = float("nan")  # the system's step at cfl = 1 of the current w
 
 
 def _format_duration(seconds):
@@ -66,30 +68,16 @@ class Simulation:
         self.cfg = cfg
         self.module = module
         self.p = SimpleNamespace(**cfg["problem_params"])
-        h, m = cfg["hydro"], cfg["mesh"]
-        self.system = Euler(h["gamma"], h["reconstruction"], h["limiter"], h["riemann"],
-                            scalars=getattr(module, "SCALARS", ()),
-                            dfloor=h["dfloor"], pfloor=h["pfloor"], fofc=h["fofc"], dual_energy=h["dual_energy"])
+        m = cfg["mesh"]
+        self.system = systems.build(cfg, module)
         self.units = config.unit_system(cfg["units"])
         self.mesh = Mesh(m["nx"], m["xmin"], m["xmax"], self.system.nghost, m["geometry"])
         periodic = [a < self.mesh.ndim and m["boundary"][a][0] == "periodic" for a in range(3)]
         self.parallel = Parallel(self.mesh, m["ranks"], periodic)
         self.boundaries = boundary.Boundaries(m["boundary"], self.mesh.ndim, self.parallel,
                                               getattr(module, "boundary", None), self.p,
-                                              self.system.gamma, self.system.ik)
-        sources = module.source_terms(self.p) if hasattr(module, "source_terms") else []
-        if hasattr(module, "injection"):
-            sources.append(Injection(module.injection(self.p), self.mesh, self.system.scalars))
-        if hasattr(module, "potential"):
-            sources.append(Gravity(lambda x, y, z: module.potential(x, y, z, self.p)))
-        self.cooling = None
-        if cfg["cooling"]["table"] is not None:
-            self.cooling = Cooling(cfg["cooling"]["table"], self.units, h["mu"],
-                                   h["hydrogen_fraction"], h["gamma"],
-                                   cfg["cooling"]["temperature_floor"],
-                                   cfg["cooling"]["heating"], cfg["cooling"]["metallicity"],
-                                   self.system.eta, self.system.ik)
-            sources.append(self.cooling)
+                                              self.system)
+        sources = self.system.source_terms(module, self.p, self.mesh, self.units)
         self.sources = sources
         # cumulative amounts since t = 0 that close the budgets of the conserved totals:
         # what sources added or removed, and what left through the domain faces
@@ -98,10 +86,9 @@ class Simulation:
         self.open_faces = [(a, side) for a in range(self.mesh.ndim) for side in (0, 1)
                            if m["boundary"][a][side] != "periodic"]
         if self.open_faces:
-            self.budget.update({f"outflow_{self.system.conserved_names[v]}": 0.0
-                                for v in self._history_variables})
-        self.integrator = Integrator(h["integrator"], self.system, self.boundaries, sources,
-                                     self.mesh.ndim)
+            self.budget.update({f"outflow_{name}": 0.0 for name, _ in
+                                self.system.outflow_variables(self.mesh.geometry)})
+        self.integrator = self.system.make_integrator(self.boundaries, sources, self.mesh.ndim)
         block = self.parallel.block
         self.states = [State(block, *(self.system.allocate(block) for _ in range(3)))]
         # rank 0 compiles (or loads) the kernels first, so that ranks never race on the cache
@@ -118,6 +105,11 @@ class Simulation:
         else:
             self._read_restart(restart)
         self._primitives()
+
+    @property
+    def cooling(self):
+        """The run's cooling source, if its system has one (None otherwise)."""
+        return getattr(self.system, "cooling", None)
 
     # -- set-up ------------------------------------------------------------
 
@@ -142,9 +134,7 @@ class Simulation:
 
     def _initial_conditions(self):
         for s in self.states:
-            s.w[:] = 0.0
-            self.module.initial_conditions(s.w, s.block, self.mesh, self.p, self.system.gamma)
-            self.system.conserved(s.w, s.u, s.block)
+            self.system.initial_state(self.module, s.w, s.u, s.block, self.mesh, self.p)
 
     def _read_restart(self, path):
         try:
@@ -191,29 +181,21 @@ class Simulation:
         return tlim if t > tlim * (1.0 - 1e-12) else t
 
     def _limits(self, s):
-        """[(time step at cfl = 1, what sets it)] on one block: the Courant step, then
+        """[(time step at cfl = 1, what sets it)] on one block: the system's step, then
         each source's."""
-        gamma = self.system.gamma
-        return [(s.crossing_time, "the Courant condition")] + [
-            (source.timestep(s.w, s.block, gamma), type(source).__name__)
-            for source in self.sources]
+        return self.system.limits(s, self.sources)
 
     def _timestep(self):
-        """The next time step, from the state just computed: the CFL step and the
-        sources' limits.  RunError if the state holds NaN or inf, or if the step has
-        collapsed (below ``DT_COLLAPSE`` t or ``time.dt_min``), which would otherwise
-        stall the run for hours."""
-        cfl = self.cfg["hydro"]["cfl"]
+        """The next time step, from the state just computed: the system's step and the
+        sources' limits, times the system's ``cfl``, and the system's last word.
+        RunError if the state holds NaN or inf, or if the step has collapsed (below
+        ``DT_COLLAPSE`` t or ``time.dt_min``), which would otherwise stall the run for
+        hours."""
         local = min(dt for s in self.states for dt, _ in self._limits(s))
         dt, bad_rank = self.parallel.min(local)
         if bad_rank is not None or not dt > 0.0:
             raise RunError(self._nonfinite_report())
-        step = cfl * dt
-        fraction = self.cfg["cooling"]["dt_fraction"]
-        if self.cooling is not None and fraction is not None:  # accuracy studies
-            t_cool, _ = self.parallel.min(min(self.cooling.cooling_time(s.u, s.block)
-                                              for s in self.states))
-            step = min(step, fraction * t_cool)
+        step = self.system.limit_step(self.system.cfl * dt, self.states, self.parallel)
         floor = max(DT_COLLAPSE * self.time, self.cfg["time"]["dt_min"] or 0.0)
         if step < floor:
             raise RunError(self._collapse_report(step, floor, dt, local))
@@ -232,21 +214,18 @@ class Simulation:
                 f"{', '.join(f'{x:.6g}' for x in centre)})")
 
     def _nonfinite_report(self):
-        """One line naming the lowest rank holding a cell that is not finite (or
-        without a positive density or pressure), the cycle and the cell.  Collective."""
+        """One line naming the lowest rank holding a cell that is not finite (or that
+        the system finds invalid: Euler's without a positive density or pressure), the
+        cycle and the cell.  Collective."""
         found = None
         for s in self.states:
             active = (slice(None),) + s.block.active
             u, w = s.u[active], s.w[active]
-            bad = (~np.isfinite(u).all(axis=0) | ~np.isfinite(w).all(axis=0)
-                   | ~(w[0] > 0.0) | ~(w[4] > 0.0))
+            bad = self.system.bad_cells(u, w)
             if found is None and bad.any():
                 k, j, i = np.argwhere(bad)[0]
-                names = [n for n, v in zip(self.system.conserved_names, u[:, k, j, i])
-                         if not math.isfinite(v)]
-                found = (f"{self._cell_text(s.block, k, j, i)} has density "
-                         f"{w[0, k, j, i]:.6g}, pressure {w[4, k, j, i]:.6g}"
-                         + (f", non-finite {', '.join(names)}" if names else ""))
+                found = (f"{self._cell_text(s.block, k, j, i)} "
+                         f"{self.system.describe_cell(u, w, k, j, i)}")
         rank, text = self.parallel.first_holding(found)
         where = f"rank {rank}: " if rank is not None else ""
         return (f"{where}NaN or inf in the state at cycle {self.cycle}, t = {self.time:.6e}"
@@ -260,19 +239,8 @@ class Simulation:
         if local == dt:
             s, (_, what) = min(((s, limit) for s in self.states for limit in self._limits(s)),
                                key=lambda pair: pair[1][0])
-            if what == "the Courant condition":
-                active = (slice(None),) + s.block.active
-                w = s.w[active]
-                sound = np.sqrt(self.system.gamma * w[4] / w[0])
-                rate = sum((np.abs(w[1 + a]) + sound) / s.block.dx[a]
-                           for a in range(self.mesh.ndim))
-                k, j, i = np.unravel_index(np.argmax(rate), rate.shape)
-                found = (f"in {self._cell_text(s.block, k, j, i)}, where density = "
-                         f"{w[0, k, j, i]:.6g}, pressure = {w[4, k, j, i]:.6g}, "
-                         f"speed = {math.sqrt(sum(w[1 + a, k, j, i] ** 2 for a in range(3))):.6g}, "
-                         f"sound speed = {sound[k, j, i]:.6g}")
-            else:
-                found = f"set by the {what} source term"
+            found = (self.system.limit_text(s, what, self._cell_text, self.mesh.ndim)
+                     or f"set by the {what} source term")
         rank, text = self.parallel.first_holding(found)
         limit = ("time.dt_min" if floor == self.cfg["time"]["dt_min"]
                  else f"{DT_COLLAPSE:g} of t")
@@ -294,19 +262,13 @@ class Simulation:
         path = self.snapshot_path(self.output_index)
         mesh, system = self.mesh, self.system
         extra = getattr(self.module, "output_fields", None)
-        # physical units when the run names them, or when cooling (tables in K and erg)
-        # makes its code units cgs; otherwise dimensionless, marked so, and no T in K
-        physical = self.units.declared or self.cooling is not None
+        # physical units when the run names them, or when the system makes its code
+        # units physical (Euler's cooling tables in K and erg make them cgs); otherwise
+        # dimensionless, marked so (and no Euler temperature in K)
+        physical = self.units.declared or system.physical_units
         fields = []
         for s in self.states:
-            active = (slice(None),) + s.block.active
-            # on a spherical grid yt reads velocity_x/y/z as ("gas", "velocity_r/theta/phi")
-            f = {name: (values, unit) for name, values, unit in
-                 zip(system.primitive_names, s.w[active], system.field_units.values())}
-            if physical:
-                f["temperature"] = (units.temperature(s.w[(4,) + s.block.active]
-                                                      / s.w[(0,) + s.block.active],
-                                                      self.units, self.cfg["hydro"]["mu"]), "K")
+            f = system.output_fields(s.w, s.block, self.units, physical)
             f.update(extra(s.w, s.block, self.p) if extra is not None else {})
             fields.append(f)
         writer = None
@@ -322,7 +284,7 @@ class Simulation:
                 boundary_codes=[boundary.GDF_CODES[k] for pair in kinds for k in pair],
                 field_units={name: unit for name, (_, unit) in fields[0].items()},
                 units=self.units.gdf_units() if physical else None,
-                gamma=self.cfg["hydro"]["gamma"],
+                gamma=system.gdf_gamma,
                 restart_attrs={
                     "params_yaml": config.dump(self.cfg), "code_version": __version__,
                     "output_index": self.output_index, "output_step": self.output_step,
@@ -370,26 +332,6 @@ class Simulation:
         sums = self.parallel.exact_sums(cells(a, ix) for a, ix in fields)
         return sums * self.mesh.cell_volume if cartesian else sums
 
-    @property
-    def _history_variables(self):
-        """The conserved variables the history shows: not the momenta across a
-        spherically symmetric grid's radius, which are zero."""
-        spherical = self.mesh.geometry == "spherical"
-        return [v for v, name in enumerate(self.system.conserved_names)
-                if not (spherical and name in ("momentum_y", "momentum_z"))]
-
-    def _history_unit(self, column):
-        """The code unit of a history column (a total, or a budget of one)."""
-        name = column.removeprefix("outflow_").removeprefix("injected_")
-        if name in ("mass",) + tuple(self.system.scalars):  # a scalar's total: rho X dV
-            return "code_mass"
-        if name.startswith("momentum"):
-            return "code_mass*code_length/code_time"
-        if name in ("energy", "radiated"):
-            return "code_energy"
-        return "code_pressure*code_length**3/code_density**(gamma-1)" if name == "entropy" \
-            else ""
-
     def totals(self):
         """Volume integrals of the conserved variables over the whole domain."""
         s = self.states[0]
@@ -420,8 +362,9 @@ class Simulation:
         fields = [(self._pending[name], [block.active]) for name in names]
         faces = [first_ghost_layer(block, axis, side)[1:] for axis, side in self.open_faces
                  if not self.parallel.has_neighbour(axis, side)]
-        for v in self._history_variables if self.open_faces else ():
-            names.append(f"outflow_{self.system.conserved_names[v]}")
+        for name, v in self.system.outflow_variables(self.mesh.geometry) \
+                if self.open_faces else ():
+            names.append(f"outflow_{name}")
             fields.append((s.u[v], faces))
         if fields:
             for name, amount in zip(names, self._integrate(fields)):
@@ -433,8 +376,10 @@ class Simulation:
 
     def _write_history(self, dt):
         self._flush_budget()
-        totals = np.append(self.totals()[self._history_variables], list(self.budget.values()))
-        if not np.isfinite(totals).all():  # a passive scalar the time step does not see
+        columns = self.system.history_totals(self.states[0], self._integrate,
+                                             self.mesh.geometry)
+        totals = np.append(columns, list(self.budget.values()))
+        if not np.isfinite(totals).all():  # e.g. a passive scalar the time step does not see
             raise RunError(self._nonfinite_report())
         if self.history is not None:
             self.history.write(self.time, dt, self.cycle, totals)
@@ -452,17 +397,17 @@ class Simulation:
         self.last_history_time = self.time if restarted else None
         self.history = None  # written by rank 0 only
         dt_next = self._timestep()  # checks the state before any file is opened
-        if not restarted and not np.isfinite(self.totals()).all():  # a passive scalar
+        if not restarted and not np.isfinite(self.totals()).all():  # e.g. a passive scalar
             raise RunError(self._nonfinite_report())
         if self.parallel.rank == 0:
             os.makedirs(out["dir"], exist_ok=True)
-            names = [self.system.conserved_names[v] for v in self._history_variables]
-            columns = names + list(self.budget)
+            columns = self.system.history_columns(self.mesh.geometry) + list(self.budget)
             self.history = history.History(
                 os.path.join(out["dir"], f"{out['basename']}.hst"), columns,
                 f"hydro {__version__} history: problem {self.cfg['problem']}; code units "
                 f"{self.units.describe()}",
-                units=["code_time", "code_time", ""] + [self._history_unit(c) for c in columns],
+                units=["code_time", "code_time", ""]
+                + [self.system.history_unit(c) for c in columns],
                 restart_time=self.time if restarted else None)
         self.parallel.comm.Barrier()
         interrupt.flag.deferring = True
@@ -495,8 +440,7 @@ class Simulation:
         tlim, nlim = tm["tlim"], tm["nlim"]
         log.info(f"problem {self.cfg['problem']}: {self.mesh.ndim}D, "
                  f"{' x '.join(map(str, self.mesh.nx[:self.mesh.ndim]))} cells, "
-                 f"{self.cfg['hydro']['reconstruction']} + {self.cfg['hydro']['riemann']} + "
-                 f"{self.cfg['hydro']['integrator']}, t = {self.time:.6e} -> {tlim:.6e}, "
+                 f"{self.system.describe()}, t = {self.time:.6e} -> {tlim:.6e}, "
                  f"{self.parallel.size} rank(s) as {' x '.join(map(str, self.parallel.dims[:self.mesh.ndim]))}, "
                  f"{self.parallel.threads} thread(s) each"
                  + (f", restarted from {self.restart}" if restarted else ""))
@@ -546,14 +490,9 @@ class Simulation:
         timed = (wallclock.perf_counter() - wall_first) if wall_first is not None else 0.0
         self.zone_cycles_per_second = (self.mesh.ncells * cycles_timed / timed
                                        if timed > 0 and cycles_timed > 0 else float("nan"))
-        floors = {k: self.parallel.sum_int(v) for k, v in self.system.floors.items()}
-        corrected = self.parallel.sum_int(self.system.corrected)
-        dual = (f", pressure from the entropy: {self.parallel.sum_int(self.system.dual)} "
-                f"cell-stages" if self.system.ik >= 0 else "")
+        counters = self.system.summary_text(self.parallel.sum_int)
         log.info(f"done: cycle {self.cycle}, t = {self.time:.6e}, wall time {wall:.2f} s, "
-                 f"{len(self.snapshots_written)} snapshots written, first-order flux "
-                 f"corrections: {corrected} cell-stages{dual}, floors applied: "
-                 f"density {floors['density']}, pressure {floors['pressure']}")
+                 f"{len(self.snapshots_written)} snapshots written{counters}")
         self._log_rank_times(wall)
         if cycles_timed:
             log.info(f"zone-cycles/s = {self.zone_cycles_per_second:.4e}")
@@ -589,10 +528,6 @@ class Simulation:
         progress = self.time - t_first
         eta = (elapsed / progress * (self.cfg["time"]["tlim"] - self.time)
                if progress > 0 else float("inf"))
-        floors = {k: self.parallel.sum_int(v) for k, v in self.system.floors.items()}
-        corrected = self.parallel.sum_int(self.system.corrected)
-        extra = f" fofc={corrected}" if corrected else ""
-        extra += (f" floors={floors['density']}/{floors['pressure']}"
-                  if floors["density"] or floors["pressure"] else "")
+        extra = self.system.progress_text(self.parallel.sum_int)
         log.info(f"cycle={self.cycle:7d} t={self.time:.6e} dt={dt:.4e} "
                  f"zone-cycles/s={rate:.3e} eta={_format_duration(eta)}{extra}")

@@ -3,9 +3,13 @@
     d/dt (rho, rho v, E, rho s) + div (rho v, rho v v + p I, (E + p) v, rho s v) = 0,
     E = p / (gamma - 1) + rho v^2 / 2.
 
-This module is the "system" of the driver: it owns the variable layout, the
-conversions between conserved and primitive variables (with floors), the
-CFL time step and the flux-divergence update of one integrator stage.
+This module is a "system" of the driver (``hydro.system``, registered as
+"euler", the default): it owns the variable layout, the conversions between
+conserved and primitive variables (with floors), the CFL time step, the
+flux-divergence update of one integrator stage and its first-order
+correction, the sources a problem module asks for (gravity, winds, cooling),
+what the problems' hooks are given (gamma), the history columns, the output
+fields and the counters of the log.
 
 Conserved ``u[var]``: rho, rho vx, rho vy, rho vz, E, rho s_1 .. rho s_n.
 Primitive ``w[var]``: rho, vx, vy, vz, p, s_1 .. s_n.
@@ -27,13 +31,17 @@ number of threads, so are the bits.
 """
 
 import functools
+import logging
 import math
 
 import numba
 import numpy as np
 
-from . import reconstruct, riemann, threads
+from . import reconstruct, riemann, threads, units
 from .mesh import Block
+from .system import System
+
+log = logging.getLogger("hydro")
 
 NHYDRO = 5
 PRIMITIVE_NAMES = ("density", "velocity_x", "velocity_y", "velocity_z", "pressure")
@@ -464,8 +472,10 @@ _NO_FLUX = np.empty((0, 0, 0))
 _NO_FLAGS = np.empty((0, 0, 0), dtype=np.int8)
 
 
-class Euler:
+class Euler(System):
     """The Euler system: state layout, floors, time step and stage update."""
+
+    name = "euler"
 
     def __init__(self, gamma, reconstruction, limiter, riemann_solver, scalars=(),
                  dfloor=1e-10, pfloor=1e-13, fofc=True, dual_energy=0.0):
@@ -473,6 +483,7 @@ class Euler:
         self.reconstruction = reconstruction
         self.method = reconstruct.CODES[reconstruction]
         self.limiter = reconstruct.LIMITERS[limiter]
+        self.riemann_name = riemann_solver
         self.solver = riemann.CODES[riemann_solver]
         self.scalars = tuple(scalars)
         self.eta = float(dual_energy)  # thermal fraction below which p comes from K
@@ -486,6 +497,27 @@ class Euler:
         self.fofc = bool(fofc)  # first-order flux correction before floors
         self.corrected = 0  # cells that needed it
         self.correction_ready = False  # whether the correction pass is compiled
+        # what a run file adds (``from_config``); these defaults serve a bare system
+        self.integrator_name = "vl2"
+        self.mu = 0.6
+        self.hydrogen_fraction = 0.7
+        self.cooling_options = None  # the run file's cooling block
+        self.cooling = None  # the Cooling source once ``source_terms`` has made it
+
+    @classmethod
+    def from_config(cls, cfg, module):
+        """The run's Euler system: the ``hydro`` block's scheme, floors and gas, the
+        problem module's passive scalars, the ``cooling`` block for its sources."""
+        h = cfg["hydro"]
+        system = cls(h["gamma"], h["reconstruction"], h["limiter"], h["riemann"],
+                     scalars=getattr(module, "SCALARS", ()), dfloor=h["dfloor"],
+                     pfloor=h["pfloor"], fofc=h["fofc"], dual_energy=h["dual_energy"])
+        system.cfl = h["cfl"]
+        system.integrator_name = h["integrator"]
+        system.mu = h["mu"]
+        system.hydrogen_fraction = h["hydrogen_fraction"]
+        system.cooling_options = cfg["cooling"]
+        return system
 
     @property
     def nghost(self):
@@ -592,3 +624,182 @@ class Euler:
         self.flag_unphysical(u, block, np.ones(u.shape[1:], dtype=np.int8))
         if spherical:
             add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))
+
+    # -- the seam with the driver (``hydro.system.System``) --------------------
+
+    @property
+    def hook_args(self):
+        """What the problem's hooks and the sources' time steps get: gamma."""
+        return (self.gamma,)
+
+    @property
+    def gdf_gamma(self):
+        return self.gamma
+
+    @property
+    def physical_units(self):
+        """Cooling tables are in K and erg, so cooling makes the code units cgs."""
+        return self.cooling is not None
+
+    def describe(self):
+        return f"{self.reconstruction} + {self.riemann_name} + {self.integrator_name}"
+
+    def source_terms(self, module, p, mesh, unit_system):
+        """The problem's own sources, then its winds (``injection``), its static
+        gravity (``potential``) and the run file's cooling."""
+        from .cooling import Cooling  # these import this module's kernels' helpers
+        from .gravity import Gravity
+        from .injection import Injection
+        sources = super().source_terms(module, p, mesh, unit_system)
+        if hasattr(module, "injection"):
+            sources.append(Injection(module.injection(p), mesh, self.scalars))
+        if hasattr(module, "potential"):
+            sources.append(Gravity(lambda x, y, z: module.potential(x, y, z, p)))
+        c = self.cooling_options
+        if c is not None and c["table"] is not None:
+            self.cooling = Cooling(c["table"], unit_system, self.mu, self.hydrogen_fraction,
+                                   self.gamma, c["temperature_floor"], c["heating"],
+                                   c["metallicity"], self.eta, self.ik)
+            sources.append(self.cooling)
+        return sources
+
+    def make_integrator(self, boundaries, sources, ndim):
+        from .integrator import Integrator  # it imports ``combine`` from here
+        return Integrator(self.integrator_name, self, boundaries, sources, ndim)
+
+    def initial_state(self, module, w, u, block, mesh, p):
+        """The problem's primitives (from zero), then u from them."""
+        w[:] = 0.0
+        module.initial_conditions(w, block, mesh, p, self.gamma)
+        self.conserved(w, u, block)
+
+    def limit_step(self, step, states, parallel):
+        """With ``cooling.dt_fraction`` (accuracy studies) at most that fraction of the
+        shortest cooling time.  Collective."""
+        fraction = self.cooling_options["dt_fraction"] if self.cooling_options else None
+        if self.cooling is not None and fraction is not None:
+            t_cool, _ = parallel.min(min(self.cooling.cooling_time(s.u, s.block)
+                                         for s in states))
+            step = min(step, fraction * t_cool)
+        return step
+
+    def after_update(self, state, ndim, dt, first_order, boundaries):
+        """First-order flux correction of the stage just updated: flag the cells left
+        below the floors, exchange the flags with the neighbouring blocks, redo
+        their faces at first order."""
+        if not self.fofc:
+            return
+        block = state.block
+        flags = state.scratch.get("flags")
+        if flags is None:
+            flags = state.scratch["flags"] = np.zeros(block.shape, dtype=np.int8)
+        flagged = self.flag_unphysical(state.u, block, flags)
+        boundaries.exchange(flags[None], block)
+        self._compile_correction(flagged, ndim, boundaries.parallel)
+        self.correct_fluxes(state.w, state.u, block, ndim, dt, first_order,
+                            state.mass_flux, flags)
+
+    def _compile_correction(self, flagged, ndim, parallel):
+        """Until the first-order flux correction is compiled: once any rank has
+        flagged cells, compile it there, rank 0 first (so that ranks never race on
+        the numba cache).  Every rank takes the same branch."""
+        if self.correction_ready or parallel.sum_int(flagged) == 0:
+            return
+        log.info("cells below the floors: compiling the first-order flux correction "
+                 "(or loading it from the cache)")
+        parallel.rank0_first(lambda: self.warm_up_correction(ndim))
+
+    # boundaries
+    def reflect(self, w, ghost, axis):
+        """A mirror reverses the normal velocity."""
+        w[(1 + axis,) + ghost[1:]] *= -1.0
+
+    def complete_ghosts(self, w, ghost):
+        """User hooks set rho, v, p only: with dual energy, K = p / rho^gamma too."""
+        if self.ik >= 0:
+            w[(self.ik,) + ghost[1:]] = w[(4,) + ghost[1:]] / w[(0,) + ghost[1:]] ** self.gamma
+
+    # outputs
+    def output_fields(self, w, block, unit_system, physical):
+        """The primitives (on a spherical grid yt reads velocity_x/y/z as ("gas",
+        "velocity_r/theta/phi")), and with physical units the temperature in K."""
+        fields = super().output_fields(w, block, unit_system, physical)
+        if physical:
+            fields["temperature"] = (units.temperature(w[(4,) + block.active]
+                                                       / w[(0,) + block.active],
+                                                       unit_system, self.mu), "K")
+        return fields
+
+    def _history_variables(self, geometry):
+        """The conserved variables the history shows: not the momenta across a
+        spherically symmetric grid's radius, which are zero."""
+        spherical = geometry == "spherical"
+        return [v for v, name in enumerate(self.conserved_names)
+                if not (spherical and name in ("momentum_y", "momentum_z"))]
+
+    def history_columns(self, geometry):
+        return [self.conserved_names[v] for v in self._history_variables(geometry)]
+
+    def history_totals(self, state, integrate, geometry):
+        """Volume integrals of the conserved variables the history shows."""
+        return integrate((state.u[v], [state.block.active])
+                         for v in self._history_variables(geometry))
+
+    def outflow_variables(self, geometry):
+        return [(self.conserved_names[v], v) for v in self._history_variables(geometry)]
+
+    def history_unit(self, column):
+        """The code unit of a history column (a total, or a budget of one)."""
+        name = column.removeprefix("outflow_").removeprefix("injected_")
+        if name in ("mass",) + tuple(self.scalars):  # a scalar's total: rho X dV
+            return "code_mass"
+        if name.startswith("momentum"):
+            return "code_mass*code_length/code_time"
+        if name in ("energy", "radiated"):
+            return "code_energy"
+        return "code_pressure*code_length**3/code_density**(gamma-1)" if name == "entropy" \
+            else ""
+
+    # reports
+    def bad_cells(self, u, w):
+        """Cells not finite, or without a positive density or pressure."""
+        return super().bad_cells(u, w) | ~(w[0] > 0.0) | ~(w[4] > 0.0)
+
+    def describe_cell(self, u, w, k, j, i):
+        names = [n for n, v in zip(self.conserved_names, u[:, k, j, i])
+                 if not math.isfinite(v)]
+        return (f"has density {w[0, k, j, i]:.6g}, pressure {w[4, k, j, i]:.6g}"
+                + (f", non-finite {', '.join(names)}" if names else ""))
+
+    def limit_text(self, state, what, cell_text, ndim):
+        """The cell with the fastest signal (|v| + c_s) over dx, if the Courant
+        condition sets the step."""
+        if what != self.step_rule:
+            return None
+        block = state.block
+        w = state.w[(slice(None),) + block.active]
+        sound = np.sqrt(self.gamma * w[4] / w[0])
+        rate = sum((np.abs(w[1 + a]) + sound) / block.dx[a] for a in range(ndim))
+        k, j, i = np.unravel_index(np.argmax(rate), rate.shape)
+        return (f"in {cell_text(block, k, j, i)}, where density = "
+                f"{w[0, k, j, i]:.6g}, pressure = {w[4, k, j, i]:.6g}, "
+                f"speed = {math.sqrt(sum(w[1 + a, k, j, i] ** 2 for a in range(3))):.6g}, "
+                f"sound speed = {sound[k, j, i]:.6g}")
+
+    def progress_text(self, sum_int):
+        """Flux corrections and floors, when there were any.  Collective."""
+        floors = {k: sum_int(v) for k, v in self.floors.items()}
+        corrected = sum_int(self.corrected)
+        extra = f" fofc={corrected}" if corrected else ""
+        extra += (f" floors={floors['density']}/{floors['pressure']}"
+                  if floors["density"] or floors["pressure"] else "")
+        return extra
+
+    def summary_text(self, sum_int):
+        """Flux corrections, pressures from the entropy, floors.  Collective."""
+        floors = {k: sum_int(v) for k, v in self.floors.items()}
+        corrected = sum_int(self.corrected)
+        dual = (f", pressure from the entropy: {sum_int(self.dual)} "
+                f"cell-stages" if self.ik >= 0 else "")
+        return (f", first-order flux corrections: {corrected} cell-stages{dual}, floors "
+                f"applied: density {floors['density']}, pressure {floors['pressure']}")

@@ -6,9 +6,12 @@ with u0 the state at the start of the cycle, so every scheme needs the same
 two state arrays and one primitive array.  (g0, g1, beta, c, first_order)
 per stage, c placing the stage in time (t + c dt) for boundaries and sources.
 
-A stage is: primitives and ghosts -> weights -> flux divergence -> first-order
-flux correction of cells left below the floors (their flags exchanged with
-the neighbouring blocks first) -> unsplit sources.  The flux kernel scatters
+A stage is: primitives and ghosts -> weights -> the system's update (the flux
+divergence) -> the system's ``after_update`` (Euler: first-order flux
+correction of cells left below the floors) -> unsplit sources.  Any
+method-of-lines system serves (``hydro.system``: ``primitives``, ``update``,
+``after_update``); a system with another kind of step (split sweeps) builds its
+own integrator.  The flux kernel scatters
 into the first ghost layer of u too, and the stage weights (which sum to one)
 act on it like on the active cells, so it adds up the time-integrated flux
 through each block face until the driver reads and clears it (``outflow``).
@@ -19,14 +22,10 @@ through each block face until the driver reads and clears it (``outflow``).
 - rk3: SSP-RK3, Shu & Osher 1988, eq. 2.18.
 """
 
-import logging
-
 import numpy as np
 
 from . import threads
 from .euler import combine
-
-log = logging.getLogger("hydro")
 
 STAGES = {
     "vl2": ((0.0, 1.0, 0.5, 0.0, True), (1.0, 0.0, 1.0, 0.5, False)),
@@ -49,17 +48,6 @@ class Integrator:
         self.needs_mass_flux = any(s.uses_mass_flux for s in sources)
         self.combines = any(self._start(n) == "combine" for n in range(len(self.stages)))
 
-    def _compile_correction(self, flagged):
-        """Until the first-order flux correction is compiled: once any rank has
-        flagged cells, compile it there, rank 0 first (so that ranks never race on
-        the numba cache).  Every rank takes the same branch."""
-        system, parallel = self.system, self.boundaries.parallel
-        if system.correction_ready or parallel.sum_int(flagged) == 0:
-            return
-        log.info("cells below the floors: compiling the first-order flux correction "
-                 "(or loading it from the cache)")
-        parallel.rank0_first(lambda: system.warm_up_correction(self.ndim))
-
     def _start(self, n):
         """How stage n starts: from u as it is (g0 = 0, g1 = 1: None); from u0 itself,
         updated in place and swapped with u ("swap": g0 = 1, g1 = 0 in the last stage,
@@ -77,8 +65,6 @@ class Integrator:
         np.copyto(u0, u)
         if self.needs_mass_flux and state.mass_flux is None:
             state.mass_flux = np.zeros((3,) + block.shape)
-        if system.fofc and state.flags is None:
-            state.flags = np.zeros(block.shape, dtype=np.int8)
         for n, (g0, g1, beta, c, first_order) in enumerate(self.stages):
             t_stage = t + c * dt
             if n > 0:
@@ -91,12 +77,7 @@ class Integrator:
             elif start == "combine":
                 threads.run(combine, u, u0, block.bounds, g0, g1)
             system.update(w, u, block, self.ndim, beta * dt, first_order, state.mass_flux)
-            if system.fofc:
-                flagged = system.flag_unphysical(u, block, state.flags)
-                self.boundaries.exchange(state.flags[None], block)
-                self._compile_correction(flagged)
-                system.correct_fluxes(w, u, block, self.ndim, beta * dt, first_order,
-                                      state.mass_flux, state.flags)
+            system.after_update(state, self.ndim, beta * dt, first_order, self.boundaries)
             for source in self.unsplit:
                 source.apply(w, u, block, t_stage, beta * dt, state.mass_flux)
         for source in self.split:
