@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import yaml
 
 from . import boundary, problem, reconstruct, riemann, units
+from . import system as systems
 
 REQUIRED = object()
 # The largest stable Courant number of the unsplit integrators per number of
@@ -430,6 +431,10 @@ def resolve(raw):
     cfg = _resolve_block("", raw, SCHEMA, system)
     _resolve_mesh(cfg["mesh"], reconstruct.NGHOST[cfg["hydro"]["reconstruction"]])
     module = _resolve_problem_params(cfg, system)
+    name = systems.system_name(module)
+    if name not in systems.SYSTEMS:
+        raise ConfigError(f"problem '{cfg['problem']}': SYSTEM = {name!r} is not a known "
+                          f"system{closest(str(name), systems.SYSTEMS)}")
     if any("user" in pair for pair in cfg["mesh"]["boundary"]) and \
             not hasattr(module, "boundary"):
         raise ConfigError(f"mesh.boundary: 'user' needs a boundary() hook, which problem "

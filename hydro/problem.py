@@ -3,6 +3,7 @@
 A problem module in ``problems/`` (installed as ``hydro.problems``) is declarative (in the spirit of Athena++'s
 problem generators and FLASH's Config files):
 
+    SYSTEM = "euler"                         # optional: the equations (hydro.system)
     PARAMETERS = [Parameter("rho_l", 1.0, "code_density", "left density"), ...]
     SCALARS = ("dye",)                       # optional passive scalars
     def initial_conditions(w, block, mesh, p, gamma): ...   # fill primitives
@@ -13,7 +14,9 @@ problem generators and FLASH's Config files):
     def output_fields(w, block, p): return {name: (array, unit)}   # optional
 
 ``p`` is a namespace holding the resolved parameters.  ``hydro problems NAME``
-prints the declarations, so they are the documentation.
+prints the declarations, so they are the documentation.  The hooks above are
+those of the Euler system (the default); another system says in its docstring
+which hooks it calls and with what (``hydro.system.System``).
 
 A parameter may declare the values physics allows, checked with the rest of
 the run file before anything is compiled or written (``hydro check`` too):
