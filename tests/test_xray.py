@@ -284,20 +284,28 @@ def sphere_intensity(table, b_pc, band=(2.0, 8.0)):
     return eps * chord / (4.0 * math.pi) * ARCSEC ** 2
 
 
+def pixel_averaged_sphere(table, width=10.0, n=32, points=8):
+    """The sphere's analytic intensity averaged over each of n x n pixels of a map
+    ``width`` pc wide (points x points samples per pixel), and the pixel centres
+    (bx, by) in pc."""
+    h = width / n
+    centres = (np.arange(n) + 0.5) * h - width / 2
+    sub = (np.arange(points) + 0.5) / points * h - h / 2
+    by, bx = np.meshgrid(centres, centres, indexing="ij")
+    reference = np.zeros_like(bx)
+    for oy in sub:
+        for ox in sub:
+            reference += sphere_intensity(table, np.hypot(bx + ox, by + oy)) / points ** 2
+    return reference, bx, by
+
+
 def test_sphere_profile_is_the_chord_length(sphere, table, table_path):
     """Pixels (0.3125 pc, aligned with the cells) at b = 0.3-0.8 R: the map against the
     chord length averaged over the pixel (8 x 8 points), each within 1%."""
     maps = xray.project(sphere, options(table_path, width=10 * PC, resolution=32,
                                         bands=[(2.0, 8.0)]))
     image = maps.images["total", (2.0, 8.0), "unabs_energy"]
-    h = 10.0 / 32
-    centres = (np.arange(32) + 0.5) * h - 5.0
-    sub = (np.arange(8) + 0.5) / 8 * h - h / 2
-    by, bx = np.meshgrid(centres, centres, indexing="ij")
-    reference = np.zeros_like(image)
-    for oy in sub:
-        for ox in sub:
-            reference += sphere_intensity(table, np.hypot(bx + ox, by + oy)) / 64
+    reference, bx, by = pixel_averaged_sphere(table)
     b = np.hypot(bx, by)
     ring = (b > 0.3 * SPHERE_R) & (b < 0.8 * SPHERE_R)
     assert ring.sum() > 100
@@ -359,14 +367,7 @@ def test_off_axis_sphere_profile_is_the_chord_length(sphere, table, table_path, 
     maps = xray.project(sphere, options(table_path, width=10 * PC, resolution=32,
                                         bands=[(2.0, 8.0)], normal=normal))
     image = maps.images["total", (2.0, 8.0), "unabs_energy"]
-    h = 10.0 / 32
-    centres = (np.arange(32) + 0.5) * h - 5.0
-    sub = (np.arange(8) + 0.5) / 8 * h - h / 2
-    by, bx = np.meshgrid(centres, centres, indexing="ij")
-    reference = np.zeros_like(image)
-    for oy in sub:
-        for ox in sub:
-            reference += sphere_intensity(table, np.hypot(bx + ox, by + oy)) / 64
+    reference, bx, by = pixel_averaged_sphere(table)
     b = np.hypot(bx, by) / SPHERE_R
     for lo, hi in ((0.1, 0.3), (0.3, 0.5), (0.5, 0.7)):
         ring = (b > lo) & (b < hi)
