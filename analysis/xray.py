@@ -273,7 +273,7 @@ def check_options(options, table):
         sight_basis(options.normal)
     ra, dec = options.sky_center
     if not (-90.0 <= dec <= 90.0 and math.isfinite(ra)):
-        raise XrayInputError(f"--sky-center: need RA and -90 <= Dec <= 90 degrees")
+        raise XrayInputError("--sky-center: need RA and -90 <= Dec <= 90 degrees")
     _parts(options)
 
 

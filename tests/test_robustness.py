@@ -16,7 +16,6 @@ import time
 import h5py
 import numpy as np
 import pytest
-import yaml
 
 from hydro import gdf
 from hydro.parallel import _add_partials
@@ -146,7 +145,7 @@ def test_cfl_above_the_stable_limit_is_a_config_error(tmp_path, nx, cfl, limit):
     name = write(tmp_path, {"problem": "sod", "mesh": {"nx": nx}, "hydro": {"cfl": cfl},
                             "output": {"dir": "out/run"}})
     assert_config_error(hydro(tmp_path, "check", name), tmp_path, "hydro.cfl",
-                        f"stable limit", f"{len(nx)}D", limit)
+                        "stable limit", f"{len(nx)}D", limit)
 
 
 # -- the output directory --------------------------------------------------------------
