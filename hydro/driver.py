@@ -29,9 +29,11 @@ from .parallel import Parallel
 
 log = logging.getLogger("hydro")
 
+
 class RunError(Exception):
     """A run that cannot go on (non-finite state, a collapsed time step, a bad restart
     file, a failing hook)."""
+
 
 # a time step below this fraction of the time would take ~1e10 cycles to double t
 DT_COLLAPSE = 1e-10
