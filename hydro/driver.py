@@ -313,7 +313,6 @@ class Simulation:
         self.parallel.comm.Barrier()
         self.parallel.io_time += wallclock.perf_counter() - start
         self.snapshots_written.append(path)
-        self.last_snapshot_time = self.time
         self.last_snapshot = (path, self.time)
         log.info(f"wrote {path} (t = {self.time:.6e}, cycle {self.cycle})")
         self.output_index += 1
@@ -395,7 +394,6 @@ class Simulation:
         """Run to tlim (or nlim cycles), writing history, snapshots and the log."""
         out = self.cfg["output"]
         self.snapshots_written = []
-        self.last_snapshot_time = self.time if restarted else None
         self.last_history_time = self.time if restarted else None
         self.history = None  # written by rank 0 only
         dt_next = self._timestep()  # checks the state before any file is opened
@@ -430,7 +428,7 @@ class Simulation:
             self.history.flush()
         name = interrupt.signal.Signals(signum).name
         if (signum == interrupt.signal.SIGTERM and self.cfg["output"]["snapshot_on_sigterm"]
-                and self.last_snapshot_time != self.time):
+                and self.last_snapshot[1] != self.time):
             self.write_snapshot()
         raise interrupt.Interrupted(signum, f"stopped by {name} at cycle {self.cycle}, t = "
                                     f"{self.time:.6e}; "
@@ -484,7 +482,7 @@ class Simulation:
                 self._stop(signum, dt)
         if self.last_history_time != self.time:
             self._write_history(dt)  # the final state, between history times
-        if out["snapshots"] and self.last_snapshot_time != self.time:
+        if out["snapshots"] and self.last_snapshot[1] != self.time:
             self.write_snapshot()  # stopped by nlim between snapshot times
         wall = wallclock.perf_counter() - wall_start
         if cycles_timed == 0 and wall_first is not None:  # one cycle: time it, compile and all
