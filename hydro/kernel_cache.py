@@ -12,9 +12,9 @@ the old code.
 
 What: for every cached function of the hydro package (``hydro``, including
 ``hydro.problems``) the stamp becomes numba's own stamp of the defining file
-plus one digest over the contents of every module of the package directory
-that imports numba (those are the modules kernels can be compiled from) plus
-the numba version.  An edit to any of them makes every hydro kernel compile
+plus one digest over the contents of every module of the package (its
+folder and subfolders) that imports numba (those are the modules kernels can
+be compiled from) plus the numba version.  An edit to any of them makes every hydro kernel compile
 again, once; an edit to a module without numba (``cli.py``, ``config.py``)
 costs no compilation.
 
@@ -33,7 +33,8 @@ a copied or reinstalled tree with the same sources still finds its cache.
 module's ``@numba.njit(cache=True)`` decorator executes (numba chooses the
 locator, and computes the stamp, when the decorator runs).  The digest is
 computed once per process, at the first hydro kernel decorated: a listing of
-one folder and the reading of its two dozen small files, about a millisecond.
+the package's folders and the reading of their few dozen small files, about a
+millisecond.
 
 Limits: ``NUMBA_CACHE_LOCATOR_CLASSES``, if set, replaces numba's list and
 this one with it; a hydro installed inside a zip archive keeps numba's
@@ -62,13 +63,15 @@ def package_stamp():
     numba version: the part of every hydro kernel's stamp that its own file's
     stamp misses."""
     digest = hashlib.sha256(numba.__version__.encode())
-    for name in sorted(os.listdir(_FOLDER)):
-        if not name.endswith(".py"):
-            continue
-        with open(os.path.join(_FOLDER, name), "rb") as f:
-            source = f.read()
-        if _USES_NUMBA.search(source):
-            digest.update(name.encode() + b"\0" + hashlib.sha256(source).digest())
+    for folder, subfolders, names in os.walk(_FOLDER):  # top-down, in name order
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in sorted(n for n in names if n.endswith(".py")):
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                source = f.read()
+            if _USES_NUMBA.search(source):
+                digest.update(os.path.relpath(path, _FOLDER).encode() + b"\0"
+                              + hashlib.sha256(source).digest())
     return digest.hexdigest()
 
 
