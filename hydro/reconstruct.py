@@ -106,7 +106,7 @@ def _same_sign_min(a, b, c, d):
 
 
 @numba.njit(inline="always")
-def _ppm_face(qm1, q0, qp1, qp2):
+def ppm_face(qm1, q0, qp1, qp2):
     """Value at the face between q0 and qp1: the fourth-order interpolant (CW84
     sec. 1; CS08 sec. 2), limited into [q0, qp1] by the curvature test of CS08."""
     a = (7.0 * (q0 + qp1) - (qm1 + qp2)) * (1.0 / 12.0)
@@ -120,7 +120,7 @@ def _ppm_face(qm1, q0, qp1, qp2):
 
 
 @numba.njit(inline="always")
-def _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap):
+def ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap):
     """Limit the parabola (am, q0, ap) of the middle cell.
 
     At an extremum (of the parabola or of the cell averages) a smooth profile
@@ -181,8 +181,8 @@ def _stencil(w, v, k, j, i, dk, dj, di):
 @numba.njit(inline="always")
 def _ppm_parabola(qm2, qm1, q0, qp1, qp2, am):
     """The limited edges of the middle cell and the interpolated value at its high face."""
-    ap = _ppm_face(qm1, q0, qp1, qp2)
-    lo, hi = _ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap)
+    ap = ppm_face(qm1, q0, qp1, qp2)
+    lo, hi = ppm_cell(qm2, qm1, q0, qp1, qp2, am, ap)
     return lo, hi, ap
 
 
@@ -203,7 +203,7 @@ def _ppm_edges(w, v, k, j, i, dk, dj, di, method, limiter, am):
 
 def _ppm_edges_alone(w, v, k, j, i, dk, dj, di, method, limiter, am):
     qm2, qm1, q0, qp1, qp2 = _stencil(w, v, k, j, i, dk, dj, di)
-    return _ppm_parabola(qm2, qm1, q0, qp1, qp2, _ppm_face(qm2, qm1, q0, qp1))
+    return _ppm_parabola(qm2, qm1, q0, qp1, qp2, ppm_face(qm2, qm1, q0, qp1))
 
 
 @overload(cell_edges, prefer_literal=True,

@@ -27,12 +27,12 @@ def plm_slope(q, limiter):
 
 @numba.njit
 def ppm_face(qm1, q0, qp1, qp2):
-    return reconstruct._ppm_face(qm1, q0, qp1, qp2)
+    return reconstruct.ppm_face(qm1, q0, qp1, qp2)
 
 
 @numba.njit
 def ppm_cell(q, am, ap):
-    return reconstruct._ppm_cell(q[0], q[1], q[2], q[3], q[4], am, ap)
+    return reconstruct.ppm_cell(q[0], q[1], q[2], q[3], q[4], am, ap)
 
 
 @numba.njit
