@@ -5,7 +5,8 @@ Ghosts are filled axis by axis over the full extent of the other axes
 Kinds:
 - periodic: copy of the active cells at the opposite face (an exchange
   through the process grid, which wraps: ``hydro.parallel``);
-- outflow: zero gradient, a copy of the last active cell;
+- outflow: what the system says (Euler: zero gradient, a copy of the last active
+  cell; the phase-space system: f = f0, delta f = 0);
 - reflecting: mirror image, with what the system says a mirror reverses (Euler:
   the normal velocity) reversed;
 - user: the problem module's ``boundary(w, block, axis, side, t, params, *args)``,
@@ -78,7 +79,7 @@ class Boundaries:
         ghost = ghost_slice(block, axis, side)
         if kind == "outflow":
             edge = ng if side == 0 else ng + n - 1
-            w[ghost] = w[_along(axis, slice(edge, edge + 1))]
+            self.system.outflow(w, ghost, _along(axis, slice(edge, edge + 1)))
         elif kind == "reflecting":
             # ghost g mirrors active cell 2 ng - 1 - g (low side) or its image (high side)
             src = (slice(2 * ng - 1, ng - 1, -1) if side == 0

@@ -9,7 +9,7 @@ problem and what is allowed, before anything is run or written.
 import difflib
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -17,11 +17,6 @@ from . import boundary, problem, reconstruct, riemann, units
 from . import system as systems
 
 REQUIRED = object()
-# The largest stable Courant number of the unsplit integrators per number of
-# dimensions, with dt = min over axes of dx / (|v| + c_s): 1 in 1D and 1/2 in 2D
-# and 3D (Stone & Gardiner 2009, New Astron. 14, 139, sec. 4, for VL2; Athena++
-# enforces the same limits for all its integrators).
-CFL_LIMIT = {1: 1.0, 2: 0.5, 3: 0.5}
 HISTORY_ROWS = 1000  # rows of the history over the run unless output.history_dt is set
 
 
@@ -38,7 +33,8 @@ class Key:
     low: float = None  # lower bound (inclusive unless low_open)
     high: float = None  # upper bound (inclusive)
     low_open: bool = False
-    unit: str = None  # code unit a value with units (e.g. "8 kpc") is converted to
+    unit: object = None  # code unit a value with units (e.g. "8 kpc") is converted to;
+    # for a list, one unit for all entries or a tuple of one per entry
 
 
 SCHEMA = {
@@ -81,6 +77,14 @@ SCHEMA = {
                            "advected entropy; 0 = off", low=0.0, high=1.0),
         "fofc": Key("bool", True, "first-order flux correction: redo at first order (HLLE) "
                     "the faces of a cell that a stage would leave below a floor"),
+    },
+    "vlasov": {
+        "step": Key("float", 1.0 / 160.0, "phase-space runs: the time step as a fraction of "
+                    "the midplane vertical period 2 pi / sqrt(Phi0''(0))", low=0.0,
+                    low_open=True, high=1.0),
+        "dt": Key("float", None, "phase-space runs: a fixed time step instead (needed "
+                  "where the potential has no vertical period)", low=0.0, low_open=True,
+                  unit="code_time"),
     },
     "time": {
         "tlim": Key("float", 1.0, "end time", low=0.0, low_open=True, unit="code_time"),
@@ -198,8 +202,10 @@ def _coerce(key, value, spec, system=None):
             value = [value]
         if not 1 <= len(value) <= 3:
             raise ConfigError(f"{key}: expected a list of 1 to 3 entries, got {value!r}")
-        item = Key(spec.kind[:-1], None, "", low=spec.low, unit=spec.unit)
-        return [_coerce(f"{key}[{n}]", v, item, system) for n, v in enumerate(value)]
+        units_ = spec.unit if isinstance(spec.unit, tuple) else (spec.unit,) * len(value)
+        return [_coerce(f"{key}[{n}]", v, Key(spec.kind[:-1], None, "", low=spec.low,
+                                               unit=units_[n]), system)
+                for n, v in enumerate(value)]
     if spec.kind == "boundary":
         if not isinstance(value, list):
             value = [value]
@@ -237,8 +243,8 @@ def _resolve_block(prefix, given, schema, system=None):
     return out
 
 
-def _resolve_mesh(mesh, nghost):
-    """Cross-checks of the mesh block: lengths agree, edges ordered, enough cells."""
+def _resolve_mesh(mesh):
+    """Cross-checks of the mesh block: lengths agree, edges ordered."""
     ndim = len(mesh["nx"])
     for name, fill in (("xmin", 0.0), ("xmax", 1.0)):
         if mesh[name] is None:
@@ -261,9 +267,6 @@ def _resolve_mesh(mesh, nghost):
     for a in range(ndim):
         if mesh["xmax"][a] <= mesh["xmin"][a]:
             raise ConfigError(f"mesh.xmax[{a}]: must be > mesh.xmin[{a}] = {mesh['xmin'][a]}")
-        if mesh["nx"][a] < nghost:
-            raise ConfigError(f"mesh.nx[{a}]: must be >= {nghost} for this reconstruction "
-                              f"(got {mesh['nx'][a]})")
         lower, upper = mesh["boundary"][a]
         if (lower == "periodic") != (upper == "periodic"):
             raise ConfigError(f"mesh.boundary[{a}]: periodic must be on both faces, "
@@ -424,12 +427,27 @@ def _checked_unit_system(raw):
     return unit_system(block)
 
 
+def _schema(raw):
+    """SCHEMA with the mesh edges in the code units of the axes of the problem's
+    system (a phase-space mesh has a velocity axis); lengths if the problem cannot
+    be loaded yet (its error is reported with the problem's parameters)."""
+    try:
+        module = problem.load(raw["problem"])
+        axis_units = tuple(systems.get(systems.system_name(module)).axis_units)
+    except (problem.ProblemError, systems.UnknownSystem, KeyError, TypeError,
+            AttributeError):
+        return SCHEMA
+    mesh = dict(SCHEMA["mesh"], xmin=replace(SCHEMA["mesh"]["xmin"], unit=axis_units),
+                xmax=replace(SCHEMA["mesh"]["xmax"], unit=axis_units))
+    return dict(SCHEMA, mesh=mesh)
+
+
 def resolve(raw):
     """Validated, typed, defaulted configuration (values in code units) and the
     problem module."""
     system = _checked_unit_system(raw)
-    cfg = _resolve_block("", raw, SCHEMA, system)
-    _resolve_mesh(cfg["mesh"], reconstruct.NGHOST[cfg["hydro"]["reconstruction"]])
+    cfg = _resolve_block("", raw, _schema(raw), system)
+    _resolve_mesh(cfg["mesh"])
     module = _resolve_problem_params(cfg, system)
     name = systems.system_name(module)
     if name not in systems.SYSTEMS:
@@ -440,11 +458,9 @@ def resolve(raw):
         raise ConfigError(f"mesh.boundary: 'user' needs a boundary() hook, which problem "
                           f"'{cfg['problem']}' does not have; allowed: periodic, outflow, "
                           f"reflecting")
-    ndim = len(cfg["mesh"]["nx"])
-    if cfg["hydro"]["cfl"] > CFL_LIMIT[ndim]:
-        raise ConfigError(f"hydro.cfl: {cfg['hydro']['cfl']:g} is above {CFL_LIMIT[ndim]:g}, "
-                          f"the stable limit of the {cfg['hydro']['integrator']} integrator "
-                          f"in {ndim}D")
+    error = systems.get(name).check_config(cfg, module)
+    if error:
+        raise ConfigError(error)
     _check_cooling(cfg["cooling"])
     if cfg["output"]["history_dt"] is None:  # a long run's history stays a few hundred kB
         cfg["output"]["history_dt"] = cfg["time"]["tlim"] / HISTORY_ROWS

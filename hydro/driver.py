@@ -286,7 +286,7 @@ class Simulation:
                 boundary_codes=[boundary.GDF_CODES[k] for pair in kinds for k in pair],
                 field_units={name: unit for name, (_, unit) in fields[0].items()},
                 units=self.units.gdf_units() if physical else None,
-                gamma=system.gdf_gamma,
+                gamma=system.gdf_gamma, parameters=system.gdf_parameters(),
                 restart_attrs={
                     "params_yaml": config.dump(self.cfg), "code_version": __version__,
                     "output_index": self.output_index, "output_step": self.output_step,

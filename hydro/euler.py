@@ -44,6 +44,11 @@ from .system import System
 log = logging.getLogger("hydro")
 
 NHYDRO = 5
+# The largest stable Courant number of the unsplit integrators per number of
+# dimensions, with dt = min over axes of dx / (|v| + c_s): 1 in 1D and 1/2 in 2D
+# and 3D (Stone & Gardiner 2009, New Astron. 14, 139, sec. 4, for VL2; Athena++
+# enforces the same limits for all its integrators).
+CFL_LIMIT = {1: 1.0, 2: 0.5, 3: 0.5}
 PRIMITIVE_NAMES = ("density", "velocity_x", "velocity_y", "velocity_z", "pressure")
 CONSERVED_NAMES = ("mass", "momentum_x", "momentum_y", "momentum_z", "energy")
 PRIMITIVE_UNITS = ("code_mass/code_length**3", "code_length/code_time",
@@ -503,6 +508,20 @@ class Euler(System):
         self.hydrogen_fraction = 0.7
         self.cooling_options = None  # the run file's cooling block
         self.cooling = None  # the Cooling source once ``source_terms`` has made it
+
+    @classmethod
+    def check_config(cls, cfg, module):
+        """Enough cells for the reconstruction's stencil, and a stable Courant number."""
+        h, m = cfg["hydro"], cfg["mesh"]
+        nghost = reconstruct.NGHOST[h["reconstruction"]]
+        for a, n in enumerate(m["nx"]):
+            if n < nghost:
+                return f"mesh.nx[{a}]: must be >= {nghost} for this reconstruction (got {n})"
+        ndim = len(m["nx"])
+        if h["cfl"] > CFL_LIMIT[ndim]:
+            return (f"hydro.cfl: {h['cfl']:g} is above {CFL_LIMIT[ndim]:g}, the stable "
+                    f"limit of the {h['integrator']} integrator in {ndim}D")
+        return None
 
     @classmethod
     def from_config(cls, cfg, module):

@@ -152,11 +152,14 @@ class SnapshotWriter:
     gamma : float or None
         Adiabatic index of the gas, for yt's ``ds.gamma`` (see the module
         docstring); ``None`` writes none.
+    parameters : dict or None
+        More ``simulation_parameters`` attributes (str or numbers), e.g. what a
+        system's axes are; yt copies them into ``ds.parameters``.
     """
 
     def __init__(self, path, *, dimensionality, domain_dims, domain_left, domain_right,
                  time, cycle, boundary_codes, field_units, units, restart_attrs, n_grids,
-                 geometry="cartesian", gamma=None):
+                 geometry="cartesian", gamma=None, parameters=None):
         self.path = os.fspath(path)
         self.tmp_path = self.path + ".tmp"
         self._domain_dims = np.asarray(domain_dims, dtype=np.int64)
@@ -174,6 +177,8 @@ class SnapshotWriter:
             raise ValueError(f"geometry must be one of {sorted(GEOMETRY_CODES)}, "
                              f"got {geometry!r}")
         _check_restart_attrs(restart_attrs)
+        parameters = dict(parameters or {})
+        _check_restart_attrs(parameters)
         if self._n_grids < 1:
             raise ValueError(f"n_grids must be at least 1, got {self._n_grids}")
 
@@ -181,7 +186,7 @@ class SnapshotWriter:
             with h5py.File(self.tmp_path, "w") as f:
                 _write_gdf_header(f, dimensionality, self._domain_dims, left, right,
                                   time, boundary, field_units, units, self._n_grids,
-                                  geometry, gamma)
+                                  geometry, gamma, parameters)
                 restart = f.create_group(RESTART_GROUP)
                 for key, value in restart_attrs.items():
                     restart.attrs[key] = value
@@ -364,7 +369,7 @@ def _header(restart):
 
 
 def _write_gdf_header(f, dimensionality, domain_dims, left, right, time, boundary,
-                      field_units, units, n_grids, geometry, gamma):
+                      field_units, units, n_grids, geometry, gamma, parameters):
     """Write the GDF groups, attributes and the empty n_grids-row grid tables."""
     gdf = f.create_group("gridded_data_format")
     gdf.attrs["format_version"] = 1.0
@@ -384,6 +389,10 @@ def _write_gdf_header(f, dimensionality, domain_dims, left, right, time, boundar
     sp["boundary_conditions"] = boundary
     sp["geometry"] = np.int64(GEOMETRY_CODES[geometry])
     sp["dimensionless_units"] = np.int64(units is None)
+    for key, value in parameters.items():
+        if key in sp:
+            raise ValueError(f"parameters: {key!r} is a GDF simulation parameter")
+        sp[key] = value
 
     dataset_units = f.create_group("dataset_units")
     for key in UNIT_KEYS:

@@ -18,7 +18,7 @@ DEFAULT = "euler"
 
 # name -> the class, or "module:Class" imported the first time it is asked for (the
 # systems' kernel modules are imported only by runs that use them)
-SYSTEMS = {"euler": "hydro.euler:Euler"}
+SYSTEMS = {"euler": "hydro.euler:Euler", "vlasov": "hydro.vlasov.system:Vlasov"}
 
 
 class UnknownSystem(KeyError):
@@ -64,6 +64,10 @@ class System:
     per-block arrays the system keeps between cycles), and calls, in this order:
 
     set-up
+      ``axis_units`` (class attribute) the code unit of each mesh axis, which the
+      run file's ``mesh.xmin``/``xmax`` are converted to; ``check_config(cfg,
+      module)`` (class method) the system's own rules on the resolved run file,
+      None or one line (a configuration error, exit 2, before anything compiles);
       ``from_config(cfg, module)`` (class method) the instance for a run;
       ``nvar``, ``nghost``, ``conserved_names`` (u's variables, the snapshots'
       restart data), ``primitive_names``; ``allocate(block)``;
@@ -80,12 +84,15 @@ class System:
       step (e.g. an accuracy limit not scaled by ``cfl``);
     boundaries (``hydro.boundary``)
       ``hook_args`` what a problem's hooks get after the parameters (Euler: gamma);
-      ``reflect(w, ghost, axis)`` flip the sign of what a mirror reverses;
+      ``outflow(w, ghost, edge)`` the ghosts of an outflow face (default: copies of
+      the edge cells); ``reflect(w, ghost, axis)`` flip the sign of what a mirror
+      reverses;
       ``complete_ghosts(w, ghost)`` fill what a user hook does not set;
     outputs
       ``output_fields(w, block, units, physical)`` {name: (array, unit)} on the
       block's active cells (``physical``: the outputs are in physical units);
-      ``gdf_gamma`` (or None) for yt's ``ds.gamma``;
+      ``gdf_gamma`` (or None) for yt's ``ds.gamma``; ``gdf_parameters()`` more
+      attributes for the snapshots' ``simulation_parameters``;
       ``history_columns(geometry)``, ``history_totals(state, integrate, geometry)``
       (``integrate``: the driver's exact global volume integral, the same bits on any
       rank count) and ``history_unit(column)``; ``outflow_variables(geometry)`` the
@@ -105,21 +112,10 @@ class System:
     ``hydro.integrator.Integrator`` (Shu-Osher stages of ``primitives`` and
     ``update``, with ``after_update`` for its first-order flux correction).
 
-    The phase-space system of issue 18 is meant to fit the same interface (u, u0
-    and w all have ``nvar`` variables): u = [delta f] = f - f0(E) on a 2D (z, v_z)
-    mesh, ``nvar`` = 1, ``nghost`` from its reconstruction; ``from_config`` reads
-    its own block (potential, f0, step fraction) and the problem's kick;
-    ``initial_state`` calls the problem's hook with what that system documents;
-    ``primitives`` copies delta f into w (its ghosts, delta f = 0 beyond the grid,
-    through ``boundaries``) and returns a fraction of the midplane vertical
-    period as the step, with ``cfl`` = 1 (the step is an accuracy choice, not a
-    Courant limit); ``make_integrator`` returns a Strang-split stepper (half
-    z-drift, v-kick, half z-drift sweeps, each a flux-form semi-Lagrangian
-    advection of f with row-constant speed); ``output_fields`` gives f (f0 + delta
-    f) and delta_f; the history's columns after the driver's time, dt and cycle
-    are mass, mean_z, mean_vz, mean_zvz (``history_totals``: integrals of f, z f,
-    v f, z v f, the means divided by the mass); ``source_terms`` none (the
-    potentials are the system's own); ``outflow_variables`` none.
+    The phase-space system (``hydro.vlasov``) is not: u = [delta f] on a 2D (z, v_z)
+    mesh, its integrator a Strang-split stepper of sweeps, its step an accuracy
+    choice (``cfl`` = 1), its ``outflow`` ghosts delta f = 0, its mesh's second axis
+    a velocity (``axis_units``).
     """
 
     name = None
@@ -130,6 +126,13 @@ class System:
     physical_units = False
     hook_args = ()
     step_rule = "the Courant condition"  # what ``primitives``' step is called in reports
+    axis_units = ("code_length",) * 3  # the code unit of each mesh axis (mesh.xmin, xmax)
+
+    @classmethod
+    def check_config(cls, cfg, module):
+        """The system's own rules on a resolved configuration: None, or one line
+        saying what is wrong (a configuration error)."""
+        return None
 
     @classmethod
     def from_config(cls, cfg, module):
@@ -179,6 +182,10 @@ class System:
         return step
 
     # -- boundaries
+    def outflow(self, w, ghost, edge):
+        """The ghosts of an outflow face: a copy of the edge cells (zero gradient)."""
+        w[ghost] = w[edge]
+
     def reflect(self, w, ghost, axis):
         raise NotImplementedError(f"{self.name}: no reflecting boundaries")
 
@@ -190,6 +197,11 @@ class System:
         return {name: (values, unit) for name, values, unit in
                 zip(self.primitive_names, w[(slice(None),) + block.active],
                     self.field_units.values())}
+
+    def gdf_parameters(self):
+        """Attributes the snapshots' ``simulation_parameters`` carry for this system
+        (yt copies them into ``ds.parameters``)."""
+        return {}
 
     def history_columns(self, geometry):
         return list(self.conserved_names)
