@@ -1,0 +1,246 @@
+"""The phase-space system: the collisionless Boltzmann equation for the vertical
+distribution function f(z, v_z, t) of a stellar disk,
+
+    df/dt + d(v f)/dz + d(a f)/dv = 0,    a(z) = -dPhi0/dz,
+
+on a 2D mesh whose axis x is the height z and axis y the vertical velocity v_z
+(units: the run's code length and code length per code time).
+
+What is evolved is delta f = f - f0, with f0(E) the problem's analytic
+equilibrium (``hydro.vlasov.equilibrium``): the equation for delta f is the same
+advection, so an unperturbed disk stays steady to the last bit, and the
+boundary condition "f = f0 beyond the grid" is delta f = 0 in the ghost cells
+(the boundary kind ``outflow``; ``periodic`` is allowed too).
+
+Scheme: Strang splitting (Strang 1968, SIAM J. Numer. Anal. 5, 506) into a half
+z-drift, a v-kick and a half z-drift, each sweep an exact-in-time, conservative
+flux-form semi-Lagrangian advection (``hydro.vlasov.sweep``): second order in
+time, the spatial order of PPM, mass conserved to round-off.  The step is an
+accuracy choice, ``vlasov.step`` of the midplane vertical period 2 pi /
+sqrt(Phi0''(0)) (default 1/160), or ``vlasov.dt``; no Courant limit applies.
+
+Problem-module hooks (see ``hydro.system`` for the driver's side)::
+
+    SYSTEM = "vlasov"
+    def equilibrium(p): return Equilibrium(potential, df)     # the unperturbed disk
+    def initial_conditions(w, block, mesh, p, equilibrium):   # delta f on active cells
+    def boundary(w, block, axis, side, t, p, equilibrium):    # optional 'user' ghosts
+"""
+
+import math
+
+import numpy as np
+
+from .. import threads
+from ..system import System
+from .equilibrium import cell_average
+from .sweep import STENCIL, advect_lines
+
+F_UNIT = "code_mass*code_time/code_length**4"  # f: density per unit velocity
+VELOCITY = "code_length/code_time"
+BOUNDARY_KINDS = ("periodic", "outflow", "user")
+
+
+class Vlasov(System):
+    name = "vlasov"
+    nvar = 1
+    cfl = 1.0
+    conserved_names = ("delta_f",)
+    axis_units = ("code_length", VELOCITY, "code_length")
+    step_rule = "the accuracy step"
+
+    def __init__(self, equilibrium, step, nghost):
+        self.equilibrium = equilibrium
+        self.step = step
+        self.nghost = nghost
+        self._f0 = {}
+
+    # -- set-up
+    @staticmethod
+    def _step(cfg, equilibrium):
+        """The time step (code time): ``vlasov.dt`` or ``vlasov.step`` of the period."""
+        v = cfg["vlasov"]
+        period = equilibrium.potential.period
+        return v["dt"] if v["dt"] is not None else v["step"] * period
+
+    @staticmethod
+    def _largest_shifts(cfg, equilibrium, step):
+        """The largest shifts (in cells) of a half z-drift and of a v-kick on the mesh."""
+        m = cfg["mesh"]
+        dz = (m["xmax"][0] - m["xmin"][0]) / m["nx"][0]
+        dv = (m["xmax"][1] - m["xmin"][1]) / m["nx"][1]
+        z = m["xmin"][0] + (np.arange(m["nx"][0]) + 0.5) * dz
+        v = m["xmin"][1] + (np.arange(m["nx"][1]) + 0.5) * dv
+        return (float(np.max(np.abs(v))) * 0.5 * step / dz,
+                float(np.max(np.abs(equilibrium.potential.accel(z)))) * step / dv)
+
+    @classmethod
+    def check_config(cls, cfg, module):
+        """The rules of a phase-space run beyond the schema: a 2D (z, v_z) mesh, the
+        boundary kinds, a step the potential defines."""
+        m = cfg["mesh"]
+        if len(m["nx"]) != 2 or m["geometry"] != "cartesian":
+            return (f"mesh.nx: a phase-space run is 2D (z, v_z) and Cartesian, "
+                    f"got {len(m['nx'])}D {m['geometry']}")
+        for axis, pair in enumerate(m["boundary"]):
+            for kind in pair:
+                if kind not in BOUNDARY_KINDS:
+                    return (f"mesh.boundary[{axis}]: '{kind}' is not a phase-space "
+                            f"boundary; allowed: {', '.join(BOUNDARY_KINDS)} (outflow: "
+                            f"f = f0 beyond the grid)")
+        if m["boundary"][1][0] == "periodic":
+            return "mesh.boundary[1]: the v_z axis cannot be periodic"
+        equilibrium = cls._equilibrium(cfg, module)
+        if cfg["vlasov"]["dt"] is None and equilibrium.potential.period is None:
+            return ("vlasov.dt: required, since this potential has no vertical period "
+                    "for vlasov.step to be a fraction of")
+        ng = cls._ghosts(cfg, equilibrium)
+        for axis in range(2):
+            if m["nx"][axis] < ng:
+                return (f"mesh.nx[{axis}]: must be >= {ng}, the ghost cells of the "
+                        f"largest shift in one step (got {m['nx'][axis]})")
+        return None
+
+    @staticmethod
+    def _equilibrium(cfg, module):
+        from types import SimpleNamespace
+        return module.equilibrium(SimpleNamespace(**cfg["problem_params"]))
+
+    @classmethod
+    def _ghosts(cls, cfg, equilibrium):
+        shifts = cls._largest_shifts(cfg, equilibrium, cls._step(cfg, equilibrium))
+        return int(max(shifts)) + STENCIL
+
+    @classmethod
+    def from_config(cls, cfg, module):
+        equilibrium = cls._equilibrium(cfg, module)
+        return cls(equilibrium, cls._step(cfg, equilibrium), cls._ghosts(cfg, equilibrium))
+
+    @property
+    def hook_args(self):
+        return (self.equilibrium,)
+
+    def source_terms(self, module, p, mesh, units):
+        return []
+
+    def make_integrator(self, boundaries, sources, ndim):
+        return Strang(self, boundaries)
+
+    def warm_up(self, ndim, spherical=False, combines=True):
+        """Compile the sweep for its two layouts: rows, and the transposed view."""
+        q = np.zeros((8, 8))
+        speeds = np.zeros(8)
+        advect_lines(q, q, q.copy(), speeds, 0.0, 0, 0, 3, 0, 1)
+        advect_lines(q.T, q.T, q.copy().T, speeds, 0.0, 0, 0, 3, 0, 1)
+
+    def f0_cells(self, block, ghosts=False):
+        """The cell averages of f0 on a block (shape (1, n_v, n_z) of its active cells,
+        or of the whole block with ``ghosts``), computed once (read only)."""
+        key = (block.gid, ghosts)
+        if key not in self._f0:
+            self._f0[key] = cell_average(self.equilibrium.f0, block, ghosts=ghosts)
+            self._f0[key].flags.writeable = False
+        return self._f0[key]
+
+    def initial_state(self, module, w, u, block, mesh, p):
+        """The problem's delta f (from zero)."""
+        w[:] = 0.0
+        module.initial_conditions(w, block, mesh, p, self.equilibrium)
+        np.copyto(u, w)
+
+    # -- time step
+    def primitives(self, u, w, block, ndim=0):
+        """w = delta f (the driver fills its ghosts); the step, NaN if the state is
+        not finite (the sum of a NaN or inf is not finite, and costs a tenth of a
+        sweep)."""
+        np.copyto(w, u)
+        return self.step if math.isfinite(np.sum(u)) else math.nan
+
+    # -- boundaries
+    def outflow(self, w, ghost, edge):
+        """Stars leave freely and f0's enter: delta f = 0 beyond the grid."""
+        w[ghost] = 0.0
+
+    # -- outputs
+    def output_fields(self, w, block, units, physical):
+        """f, delta f, and the orbital energy E = v^2/2 + Phi0(z) at the cell centres
+        (what the contrast f / <f>_theta - 1 averages over)."""
+        delta = w[0][block.active]
+        z, v, _ = block.coordinates()
+        energy = np.broadcast_to(self.equilibrium.energy(z, v), delta.shape).copy()
+        return {"f": (self.f0_cells(block) + delta, F_UNIT),
+                "delta_f": (delta.copy(), F_UNIT),
+                "energy": (energy, f"({VELOCITY})**2")}
+
+    def gdf_parameters(self):
+        return {"system": self.name, "axis_names": "z,v_z",
+                "axis_units": f"code_length,{VELOCITY}"}
+
+    def history_columns(self, geometry):
+        return ["mass", "mean_z", "mean_vz", "mean_zvz"]
+
+    def history_totals(self, state, integrate, geometry):
+        """The mass of f per unit area and its mean z, v_z and z v_z: exact sums of f,
+        z f, v f and z v f over the grid."""
+        block = state.block
+        f = self.f0_cells(block) + state.u[(0,) + block.active]
+        z, v, _ = block.coordinates()
+        mass, zf, vf, zvf = integrate((a, [Ellipsis]) for a in (f, z * f, v * f, z * v * f))
+        return [mass, zf / mass, vf / mass, zvf / mass]
+
+    def history_unit(self, column):
+        return {"mass": "code_mass/code_length**2", "mean_z": "code_length",
+                "mean_vz": VELOCITY, "mean_zvz": f"code_length*{VELOCITY}"}.get(column, "")
+
+    def describe(self):
+        return (f"phase space (z, v_z): Strang-split flux-form semi-Lagrangian PPM sweeps, "
+                f"step {self.step:.6g}")
+
+
+class Strang:
+    """One cycle: half z-drift, v-kick, half z-drift (Strang 1968), each sweep
+    followed by the ghosts of its result (halo exchange and boundaries)."""
+
+    combines = False
+
+    def __init__(self, system, boundaries):
+        self.system = system
+        self.boundaries = boundaries
+        self._cache = {}
+
+    def _block_data(self, block):
+        """Per block: the speeds in cells per unit time along each line (rows: v / dz,
+        columns: a(z) / dv) and the lower bound -f0 of delta f, ghosts included."""
+        if block.gid not in self._cache:
+            z, v, _ = block.coordinates(ghosts=True)
+            accel = self.system.equilibrium.potential.accel(z.ravel())
+            low = -self.system.f0_cells(block, ghosts=True)[0]
+            self._cache[block.gid] = (v.ravel() / block.dx[0], accel / block.dx[1], low)
+        return self._cache[block.gid]
+
+    def _sweep(self, state, axis, dt):
+        """Advect delta f (u) along ``axis`` (0: z, 1: v) for dt, from w (u with its
+        ghosts)."""
+        block, u, w = state.block, state.u, state.w
+        row_speeds, column_speeds, low = self._block_data(block)
+        ng, nx = block.ng, block.nx
+        if axis == 0:  # each row (fixed v) moves along z
+            threads.run(advect_lines, w[0, 0], low, u[0, 0], row_speeds, dt,
+                        ng[1], ng[1] + nx[1], ng[0])
+        else:  # each column (fixed z) moves along v: the transposed views
+            threads.run(advect_lines, w[0, 0].T, low.T, u[0, 0].T, column_speeds, dt,
+                        ng[0], ng[0] + nx[0], ng[1])
+
+    def _ghosts(self, state, t):
+        """w = u with its ghosts (halo exchange and boundaries) at time t."""
+        active = (slice(None),) + state.block.active
+        state.w[active] = state.u[active]
+        self.boundaries.fill(state.w, state.block, t)
+
+    def advance(self, state, t, dt):
+        """One cycle from t to t + dt; on entry w holds delta f with its ghosts."""
+        self._sweep(state, 0, 0.5 * dt)
+        self._ghosts(state, t + 0.5 * dt)
+        self._sweep(state, 1, dt)
+        self._ghosts(state, t + 0.5 * dt)
+        self._sweep(state, 0, 0.5 * dt)
