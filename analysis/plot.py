@@ -1,8 +1,9 @@
-"""Quick-look plot of one field of a hydro snapshot.
+"""Quick-look plot of one field of a hydro snapshot, or of a phase-space snapshot.
 
 Usage::
 
     hydro plot OUTPUT.h5 --field density [--out file.png] [--axis z] [--log]
+    hydro plot PHASE.h5 --field f|delta_f|energy|contrast [--out file.png] [--log]
 
 The snapshot is opened with plain ``yt.load`` (it is a Grid Data Format
 file), so this module needs only yt, h5py, numpy and matplotlib, never
@@ -25,6 +26,22 @@ HDF5 file that is not a GDF snapshot, an ``--out`` in a missing or
 unwritable directory, an unknown field or one that yt cannot compute from
 the file give a one-line error on stderr and exit status 2
 (``HYDRO_DEBUG=1`` shows the traceback of the last two).
+
+Phase-space snapshots (the vlasov system: a 2D file whose ``system``
+parameter is "vlasov", see ``hydro.analysis.phase_space``) are drawn as an
+image of the field in the (z, v_z) plane with matplotlib, not a SlicePlot
+(yt takes both axes for lengths). The fields are the file's ``f`` (the
+default), ``delta_f`` = f - f0 and ``energy``, and ``contrast`` = f / <f>_theta
+- 1, the phase-spiral contrast against the average of f over the orbital angle
+at fixed energy (how it is computed: ``hydro.analysis.phase_space``; cells on
+orbits that leave the grid have none and are drawn grey). Axes are labelled
+``z [kpc]`` and ``v_z [km/s]``: z in the run's length unit, v_z in km/s, and
+the colour bar's unit likewise written with the run's mass and length units
+and km/s (f in Msun*s/(km*kpc**3), i.e. Msun per kpc^2 per kpc per km/s); a
+dimensionless run shows bare code values (``z``, ``v_z``, ``f``). delta_f and
+contrast use a diverging colour map symmetric about 0. ``--log`` gives a
+logarithmic colour scale for positive data, else a symmetric log scale, linear
+within 1e-3 of the largest absolute value.
 """
 
 import argparse
@@ -39,7 +56,17 @@ matplotlib.use("Agg")
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import yt  # noqa: E402
+from matplotlib import colormaps  # noqa: E402
+from matplotlib.colors import LogNorm, Normalize, SymLogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from . import phase_space  # noqa: E402
+
+DIVERGING = ("delta_f", "contrast")
+"""Phase-space fields drawn with a colour map symmetric about 0."""
+
+SYMLOG_FRACTION = 1e-3
+"""A symmetric log colour scale is linear within this fraction of the largest |value|."""
 
 
 def main(argv=None):
@@ -51,6 +78,8 @@ def main(argv=None):
     problem = _not_a_snapshot(snapshot)
     if problem:
         return _fail(f"{snapshot}: {problem}")
+    if args.field is None:
+        args.field = "f" if _is_phase_space_file(snapshot) else "density"
     out = Path(args.out) if args.out else snapshot.with_name(f"{snapshot.stem}_{args.field}.png")
     problem = _not_writable(out)
     if problem:
@@ -65,6 +94,8 @@ def main(argv=None):
             raise
         return _fail(f"{snapshot}: cannot read it as a GDF snapshot ({_first_line(e)})")
 
+    if phase_space.is_phase_space(ds):
+        return _plot_phase_space(ds, snapshot, args, out)
     field = find_field(ds, args.field)
     if field is None:
         return _fail(f"{snapshot}: unknown field {args.field!r}; available: "
@@ -98,13 +129,18 @@ def _parse_args(argv):
     """Parse the command line."""
     parser = argparse.ArgumentParser(
         prog="hydro plot",
-        description="Plot one field of a hydro snapshot (1D: profile, 2D/3D: slice).")
+        description="Plot one field of a hydro snapshot (1D: profile, 2D/3D: slice), or "
+                    "of a phase-space (vlasov) snapshot (image in the (z, v_z) plane).")
     parser.add_argument("snapshot", help="snapshot file (GDF/HDF5)")
-    parser.add_argument("--field", default="density", help="field name (default: density)")
+    parser.add_argument("--field",
+                        help="field name (default: density); a phase-space snapshot has "
+                             "f (default), delta_f, energy and contrast = f/<f>_theta - 1, "
+                             "the phase-spiral contrast against the orbit-angle average")
     parser.add_argument("--out", help="output PNG (default: <snapshot stem>_<field>.png "
                                       "next to the snapshot)")
     parser.add_argument("--axis", choices=("x", "y", "z"), default="z",
-                        help="slice normal for 2D/3D data (default: z)")
+                        help="slice normal for 2D/3D data (default: z; not used for "
+                             "phase-space snapshots)")
     parser.add_argument("--log", action="store_true",
                         help="logarithmic colour/y scale (symmetric log for values <= 0)")
     return parser.parse_args(argv)
@@ -133,6 +169,19 @@ def _not_a_snapshot(path):
     except OSError as e:
         return f"cannot read it ({_first_line(e)})"
     return None
+
+
+def _is_phase_space_file(path):
+    """Whether the GDF file ``path`` says it is a phase-space snapshot (read with h5py,
+    to choose the default field before yt opens the file)."""
+    try:
+        with h5py.File(path, "r") as f:
+            system = f["simulation_parameters"].attrs.get("system", "")
+    except (OSError, KeyError):
+        return False
+    if isinstance(system, bytes):
+        system = system.decode(errors="replace")
+    return str(system) == phase_space.SYSTEM
 
 
 def _not_writable(out):
@@ -240,6 +289,96 @@ def slice_plot(ds, field, axis, log=False, title=None):
     if title:
         plot.annotate_title(title)
     return plot
+
+
+def _plot_phase_space(ds, snapshot, args, out):
+    """The ``main`` of a phase-space snapshot: check, draw ``args.field``, save to ``out``."""
+    if ds.dimensionality != 2:
+        return _fail(f"{snapshot}: a phase-space snapshot must be 2D, this one is "
+                     f"{ds.dimensionality}D")
+    if args.axis != "z":
+        return _fail(f"{snapshot}: a phase-space snapshot is drawn in the (z, v_z) plane; "
+                     f"--axis {args.axis} does not apply")
+    names = phase_space.field_names(ds)
+    if args.field not in names:
+        return _fail(f"{snapshot}: unknown field {args.field!r}; available: {', '.join(names)}")
+    title = f"{snapshot.name}   t = {time_label(ds)}"
+    try:
+        figure = phase_space_figure(ds, args.field, args.log, title)
+    except Exception as e:  # a damaged grid, a contrast without orbits, units yt refuses
+        if os.environ.get("HYDRO_DEBUG"):
+            raise
+        return _fail(f"{snapshot}: cannot compute field {args.field!r} ({_first_line(e)})")
+    try:
+        figure.savefig(out, dpi=120)
+    except OSError as e:
+        return _fail(f"cannot write {out}: {e.strerror or _first_line(e)}")
+    print(out)
+    return 0
+
+
+def phase_space_values(ds, field):
+    """``(values, edges, labels)`` of a phase-space snapshot: ``field`` (a name of
+    ``phase_space.field_names``) on the grid [i_z, i_v], as numbers in the units
+    shown; the cell edges of both axes in the units shown; and the labels of the
+    two axes and the field."""
+    (name_z, unit_z), (name_v, unit_v) = phase_space.axes(ds)
+    if field == "contrast":
+        wanted = [n for n in ("f", "delta_f", "energy") if ("gdf", n) in ds.field_list]
+    else:
+        wanted = [field]
+    data, edges = phase_space.cell_data(ds, wanted)
+    if field == "contrast":
+        delta_f = data["delta_f"].d if "delta_f" in data else None
+        values, units = phase_space.contrast(data["f"].d, data["energy"].d, delta_f), None
+    else:
+        values = data[field]
+        units = phase_space.display_units(ds, str(values.units))
+        values = values.to(units).d if units is not None else values.d
+    labels = []
+    for (name, unit), axis_edges in zip(((name_z, unit_z), (name_v, unit_v)), edges):
+        shown = phase_space.display_units(ds, unit)
+        labels.append(_label(name, shown, shown is None))
+        if shown is not None:
+            axis_edges[:] = ds.arr(axis_edges, unit).to(shown).d
+    labels.append(_label(field, units, units is None))
+    return values, edges, labels
+
+
+def phase_space_figure(ds, field, log=False, title=None):
+    """Matplotlib figure of ``field`` of a phase-space snapshot as an image in the
+    (z, v_z) plane (see the module docstring for units, colours and ``log``)."""
+    values, (z_edges, v_edges), (z_label, v_label, label) = phase_space_values(ds, field)
+    finite = values[np.isfinite(values)]
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    largest = largest if largest > 0 else 1.0
+    if field in DIVERGING:
+        cmap = colormaps["RdBu_r"]
+        if log:
+            norm = SymLogNorm(SYMLOG_FRACTION * largest, vmin=-largest, vmax=largest)
+        else:
+            norm = Normalize(-largest, largest)
+    else:
+        cmap = colormaps["viridis"]
+        low = float(finite.min()) if finite.size else 0.0
+        high = float(finite.max()) if finite.size else 1.0
+        if log and low > 0:
+            norm = LogNorm(low, high)
+        elif log:
+            norm = SymLogNorm(SYMLOG_FRACTION * largest, vmin=low, vmax=high)
+        else:
+            norm = Normalize(low, high)
+    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(values.T, origin="lower", aspect="auto", interpolation="nearest",
+                      extent=(z_edges[0], z_edges[-1], v_edges[0], v_edges[-1]),
+                      cmap=cmap.with_extremes(bad="0.8"), norm=norm)
+    ax.set_xlabel(z_label)
+    ax.set_ylabel(v_label)
+    fig.colorbar(image, ax=ax, label=label)
+    if title:
+        ax.set_title(title)
+    return fig
 
 
 if __name__ == "__main__":
