@@ -34,7 +34,7 @@ import numpy as np
 from .. import threads
 from ..system import System
 from .equilibrium import cell_average
-from .sweep import STENCIL, advect_lines
+from .sweep import STENCIL, advect_columns, advect_rows
 
 F_UNIT = "code_mass*code_time/code_length**4"  # f: density per unit velocity
 VELOCITY = "code_length/code_time"
@@ -127,11 +127,11 @@ class Vlasov(System):
         return Strang(self, boundaries)
 
     def warm_up(self, ndim, spherical=False, combines=True):
-        """Compile the sweep for its two layouts: rows, and the transposed view."""
+        """Compile the two sweeps: along rows (z) and along columns (v)."""
         q = np.zeros((8, 8))
         speeds = np.zeros(8)
-        advect_lines(q, q, q.copy(), speeds, 0.0, 0, 0, 3, 0, 1)
-        advect_lines(q.T, q.T, q.copy().T, speeds, 0.0, 0, 0, 3, 0, 1)
+        advect_rows(q, q, q.copy(), speeds, 0.0, 0, 0, 3, 0, 1)
+        advect_columns(q, q, q.copy(), speeds, 0.0, 0, 0, 3, 0, 1)
 
     def f0_cells(self, block, ghosts=False):
         """The cell averages of f0 on a block (shape (1, n_v, n_z) of its active cells,
@@ -225,10 +225,10 @@ class Strang:
         row_speeds, column_speeds, low = self._block_data(block)
         ng, nx = block.ng, block.nx
         if axis == 0:  # each row (fixed v) moves along z
-            threads.run(advect_lines, w[0, 0], low, u[0, 0], row_speeds, dt,
+            threads.run(advect_rows, w[0, 0], low, u[0, 0], row_speeds, dt,
                         ng[1], ng[1] + nx[1], ng[0])
-        else:  # each column (fixed z) moves along v: the transposed views
-            threads.run(advect_lines, w[0, 0].T, low.T, u[0, 0].T, column_speeds, dt,
+        else:  # each column (fixed z) moves along v
+            threads.run(advect_columns, w[0, 0], low, u[0, 0], column_speeds, dt,
                         ng[0], ng[0] + nx[0], ng[1])
 
     def _ghosts(self, state, t):
