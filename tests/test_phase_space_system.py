@@ -1,0 +1,224 @@
+"""The phase-space system's machinery: the sweep kernel against exact cell averages,
+its conservation, mirror symmetry and positivity; the same bits on any rank count, with
+threads and across restarts; the run-file rules; what snapshots and history hold.
+(The physics verification is in test_phase_space.py.)"""
+
+import math
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from common import simulate
+from hydro import config, gdf, history
+from hydro import system as systems
+from hydro.vlasov.sweep import STENCIL, advect_columns, advect_rows
+from test_mpi import assemble, mpirun
+
+RUN = {"problem": "phase_mixing",
+       "units": {"length": "kpc", "time": "Myr", "mass": "Msun"},
+       "mesh": {"nx": [40, 36], "xmin": ["-2.5 kpc", "-100 km/s"],
+                "xmax": ["2.5 kpc", "100 km/s"], "boundary": ["outflow", "outflow"]},
+       "time": {"tlim": "30 Myr"},
+       "output": {"dt": "10 Myr"},
+       "problem_params": {"kick": "bending", "dv": "15 km/s"}}
+
+
+def line(values, ng):
+    """A line with ``ng`` ghost cells of zeros at each end."""
+    return np.concatenate([np.zeros(ng), values, np.zeros(ng)])
+
+
+def advect(values, shift, ng=12, low=None):
+    """One line advected by ``shift`` cells (one row through advect_rows)."""
+    q = line(values, ng)[None]
+    out = np.zeros_like(q)
+    low = np.full_like(q, -np.inf) if low is None else line(low, ng)[None]
+    advect_rows(q, low, out, np.array([shift]), 1.0, 0, 1, ng, 0, 1)
+    return out[0, ng:-ng]
+
+
+def periodic_advect(values, shift, ng=12):
+    """As ``advect`` on a periodic line (ghosts wrapped from the other end)."""
+    q = np.concatenate([values[-ng:], values, values[:ng]])[None]
+    out = np.zeros_like(q)
+    advect_rows(q, np.full_like(q, -np.inf), out, np.array([shift]), 1.0, 0, 1, ng, 0, 1)
+    return out[0, ng:-ng]
+
+
+def test_whole_cell_shifts_are_exact():
+    """An integer shift moves every value by that many cells, bit for bit."""
+    values = np.random.default_rng(1).random(40)
+    for shift in (3.0, -5.0, 0.0):
+        got = periodic_advect(values, shift)
+        assert np.array_equal(got, np.roll(values, int(shift)))
+
+
+def test_smooth_profile_converges_at_third_order():
+    """A sine wave moved 7.37 cells on a periodic line against the exact cell averages
+    of the moved wave: PPM's third order (a first-order remap, or a flux taken from
+    the wrong cell, stays at order 1 or does not converge)."""
+    errors = []
+    for n in (32, 64, 128):
+        x = np.arange(n + 1) / n  # faces on [0, 1)
+        average = (np.cos(2 * np.pi * x[:-1]) - np.cos(2 * np.pi * x[1:])) / (2 * np.pi / n)
+        shift = 7.37 * n / 32
+        moved = x - shift / n
+        exact = (np.cos(2 * np.pi * moved[:-1]) - np.cos(2 * np.pi * moved[1:])) \
+            / (2 * np.pi / n)
+        errors.append(np.mean(np.abs(periodic_advect(average, shift, ng=int(shift) + 4)
+                                     - exact)))
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert errors[-1] < 1e-5 and orders.min() > 2.7, (errors, orders)
+
+
+def test_mass_is_conserved_and_mirror_images_stay_mirror_images():
+    rng = np.random.default_rng(2)
+    values = np.zeros(60)
+    values[20:40] = rng.random(20)
+    for shift in (2.6, 0.3, 4.999):
+        moved = advect(values, shift)
+        assert math.fsum(moved) == pytest.approx(math.fsum(values), rel=1e-14, abs=0)
+        # the line moved at -shift is the mirror image, bit for bit
+        assert np.array_equal(advect(values[::-1], -shift)[::-1], moved)
+
+
+def test_reconstruction_respects_the_lower_bound():
+    """A spiky, non-negative line stays non-negative with the bound (f >= 0), and the
+    bound is what keeps it so (without it PPM undershoots below zero)."""
+    values = np.zeros(60)
+    values[20:40:3] = 1.0
+    values[30] = 1e-3
+    unbounded = advect(values, 0.45)
+    bounded = advect(values, 0.45, low=np.zeros(60))
+    assert unbounded.min() < -1e-3  # the undershoot the bound prevents
+    assert bounded.min() >= 0.0
+    assert math.fsum(bounded) == pytest.approx(math.fsum(values), rel=1e-14, abs=0)
+
+
+def test_columns_sweep_as_rows_do():
+    """The v-sweep (tiles of columns) gives the bits of the z-sweep on the transpose."""
+    rng = np.random.default_rng(3)
+    ng, n = 9, 37  # several tiles and a partial one
+    q = rng.random((n + 2 * ng, n + 2 * ng))
+    speeds = rng.uniform(-6, 6, n + 2 * ng)
+    low = np.zeros_like(q)
+    rows, columns = np.zeros_like(q), np.zeros_like(q)
+    advect_rows(q.T.copy(), low, rows, speeds, 1.0, ng, ng + n, ng, 0, 1)
+    advect_columns(q, low, columns, speeds, 1.0, ng, ng + n, ng, 0, 1)
+    assert np.array_equal(rows.T[ng:-ng, ng:-ng], columns[ng:-ng, ng:-ng])
+
+
+def test_ghosts_cover_the_largest_shift():
+    """The system asks for floor(largest shift) + 3 ghost cells: on 400 x 36 cells the
+    half z-drift of the fastest row moves 2.07 cells, the kick 0.2."""
+    params = yaml.safe_load(yaml.safe_dump(RUN))
+    params["mesh"]["nx"] = [400, 36]
+    system = systems.build(*config.resolve(params))
+    v_max = (100.0 - 100.0 / 36) / 977.7922216807891  # the fastest row's km/s in kpc/Myr
+    shift = v_max * 0.5 * system.step / (5.0 / 400)
+    assert 2.0 < shift < 3.0
+    assert system.nghost == 2 + STENCIL
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("serial")
+    return simulate(RUN, directory), directory
+
+
+def final_state(directory):
+    path = sorted(pathlib.Path(directory).glob("*.h5"))[-1]
+    _, u = gdf.read_conserved_region(path, (0, 0, 0), (40, 36, 1))
+    return path, u
+
+
+@pytest.mark.parametrize("n,ranks,threads", [(2, [2, 1], 1), (4, [1, 4], 1),
+                                             (4, [2, 2], 1), (2, [1, 2], 2)])
+def test_same_bits_for_any_rank_count(n, ranks, threads, serial, tmp_path):
+    params = yaml.safe_load(yaml.safe_dump(RUN))
+    params["output"]["dir"] = str(tmp_path / "out")
+    params["mesh"]["ranks"] = ranks
+    result = mpirun(n, params, tmp_path, threads=threads)
+    assert result.returncode == 0, result.stderr
+    path, u = final_state(tmp_path / "out")
+    ref_path, ref_u = final_state(serial[1])
+    assert np.abs(ref_u).max() > 0 and np.array_equal(u, ref_u)
+    for name in ("f", "delta_f", "energy"):
+        assert np.array_equal(assemble(path, name, (40, 36, 1)),
+                              assemble(ref_path, name, (40, 36, 1))), name
+    assert history.read(next((tmp_path / "out").glob("*.hst"))) == \
+        history.read(next(serial[1].glob("*.hst")))
+
+
+def test_restart_on_another_rank_count(serial, tmp_path):
+    """Written on one rank, continued from its second snapshot on 2: the same bits."""
+    params = yaml.safe_load(yaml.safe_dump(RUN))
+    params["output"]["dir"] = str(tmp_path)
+    restart = tmp_path / "phase_mixing.00001.h5"
+    restart.write_bytes((serial[1] / "phase_mixing.00001.h5").read_bytes())
+    result = mpirun(2, params, tmp_path, "--restart", str(restart))
+    assert result.returncode == 0, result.stderr
+    assert np.array_equal(final_state(tmp_path)[1], final_state(serial[1])[1])
+
+
+def test_an_unperturbed_disk_stays_put_to_the_last_bit(tmp_path):
+    params = yaml.safe_load(yaml.safe_dump(RUN))
+    params["problem_params"]["kick"] = "none"
+    sim = simulate(params, tmp_path)
+    s = sim.states[0]
+    assert not s.u[0][s.block.active].any()
+    names, rows = history.read(tmp_path / "phase_mixing.hst")
+    mass = [row[names.index("mass")] for row in rows]
+    assert len(set(mass)) == 1 and mass[0] > 0
+
+
+def test_snapshots_load_in_yt_with_their_axes(serial):
+    yt = pytest.importorskip("yt")
+    ds = yt.load(str(sorted(serial[1].glob("*.h5"))[-1]))
+    assert ds.parameters["system"] == "vlasov"
+    assert ds.parameters["axis_names"] == "z,v_z"
+    z_unit, v_unit = ds.parameters["axis_units"].split(",")
+    assert float(ds.domain_right_edge[0].to("kpc")) == pytest.approx(2.5, rel=1e-12)
+    assert float(ds.quan(float(ds.domain_right_edge[1]), v_unit).to("km/s")) == \
+        pytest.approx(100.0, rel=1e-12)
+    data = ds.all_data()
+    f, delta = data["gdf", "f"], data["gdf", "delta_f"]
+    assert str(f.units) == "code_mass*code_time/code_length**4"
+    # f integrates over v to a density: the slab's midplane 0.1 Msun/pc^3, near z = 0
+    assert float(f.max().to("Msun/pc**3/(km/s)")) == pytest.approx(
+        0.1 / (math.sqrt(2 * math.pi) * 20.0), rel=0.02)
+    assert float(np.abs(delta).max()) > 0
+
+
+def test_history_columns_and_units(serial):
+    path = next(serial[1].glob("*.hst"))
+    names, rows = history.read(path)
+    assert names == ["time", "dt", "cycle", "mass", "mean_z", "mean_vz", "mean_zvz"]
+    header = path.read_text().splitlines()[1]
+    assert "mean_vz:code_length/code_time" in header and \
+        "mass:code_mass/code_length**2" in header
+    # at t = 0 the kick is the mean velocity: 15 km/s in kpc/Myr
+    assert rows[0][names.index("mean_vz")] == pytest.approx(15 * 1.0227121650537077e-3,
+                                                            rel=1e-3)
+
+
+@pytest.mark.parametrize("override,message", [
+    ("problem_params.potential=uniform", "vlasov.dt: required"),
+    ("mesh.boundary=[reflecting,outflow]", "'reflecting' is not a phase-space boundary"),
+    ("mesh.boundary=[outflow,periodic]", "the v_z axis cannot be periodic"),
+    ("mesh.xmax=['2.5 kpc','100 kpc']", "mesh.xmax[1]"),
+    ("mesh.nx=[800,3]", "mesh.nx[1]: must be >= 5"),
+    ("vlasov.step=2", "vlasov.step: must be"),
+])
+def test_bad_run_files_are_one_line_and_exit_2(override, message, tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(RUN | {"output": {"dir": str(tmp_path / "out")}}))
+    result = subprocess.run([sys.executable, "-m", "hydro", "run", str(path), override],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
