@@ -217,6 +217,59 @@ def test_contrast_drawn_by_hydro_plot_is_the_pattern(tmp_path):
 
 
 # --------------------------------------------------------------------------
+# end to end: a run of the vlasov system, then hydro plot
+# --------------------------------------------------------------------------
+
+RUNS = Path(__file__).resolve().parent.parent / "runs"
+
+
+@pytest.mark.skipif(not (RUNS / "phase_mixing_kick_quick.yaml").is_file(),
+                    reason="the vlasov system's run file is not here")
+def test_hydro_plot_on_a_phase_mixing_run(tmp_path):
+    """The quick bending-kick run on 64^2 cells (200 Myr, seconds), then hydro plot on
+    its first and last snapshots. At t = 0, f = f0(z, v_z - dv) with dv = 1 km/s and
+    sigma = 20 km/s, so the contrast is v_z dv / sigma^2 to first order; after 200 Myr
+    the kick has wound into a spiral, which the line z = 0 crosses several times."""
+    result = subprocess.run(
+        [sys.executable, "-m", "hydro", "run", str(RUNS / "phase_mixing_kick_quick.yaml"),
+         "mesh.nx=[64,64]", f"output.dir={tmp_path}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    snapshots = sorted(tmp_path.glob("phase_mixing.*.h5"))
+    assert len(snapshots) == 5
+    first, last = snapshots[0], snapshots[-1]
+    for field in ("f", "delta_f", "contrast"):
+        out = tmp_path / f"last_{field}.png"
+        assert plot.main([str(last), "--field", field, "--out", str(out)]) == 0
+        assert out.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert out.stat().st_size > 5000
+    crossings = {}
+    for snap in (first, last):
+        ds = yt.load(str(snap))
+        assert plot.time_label(ds) == ("0 Myr" if snap == first else "200 Myr")
+        ax, bar = plot.phase_space_figure(ds, "contrast").axes
+        assert (ax.get_xlabel(), ax.get_ylabel(), bar.get_ylabel()) == \
+            ("z [kpc]", "v_z [km/s]", "contrast")
+        np.testing.assert_allclose(ax.images[0].get_extent(), [-2.5, 2.5, -100, 100],
+                                   rtol=1e-9)
+        contrast, (z_edges, v_edges), _ = plot.phase_space_values(ds, "contrast")
+        assert 0.5 < np.isfinite(contrast).mean() < 0.8  # the orbits that stay on the grid
+        z = 0.5 * (z_edges[1:] + z_edges[:-1])
+        v = 0.5 * (v_edges[1:] + v_edges[:-1])
+        if snap == first:
+            inner = np.abs(v) < 40
+            linear = v[inner] * 1.0 / 20.0 ** 2
+            error = np.abs(contrast[:, inner] - linear)
+            assert np.isfinite(error).sum() > 700  # 64 x 26 cells, |z| < 1.8 kpc on the grid
+            assert np.nanmax(error) < 0.02  # 0.012 measured
+        column = contrast[np.argmin(np.abs(z)), (v > 5) & (v < 90)]
+        column = column[np.isfinite(column)]
+        assert len(column) > 20
+        crossings[snap] = np.count_nonzero(np.diff(np.sign(column)) != 0)
+    assert crossings[first] == 0 and crossings[last] >= 2  # 3 measured
+
+
+# --------------------------------------------------------------------------
 # bad input
 # --------------------------------------------------------------------------
 
