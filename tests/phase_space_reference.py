@@ -30,7 +30,8 @@ Linear theory of a kick by quadrature over unperturbed orbits (§2.1, §5.5):
 spaced angles (theta = 0 at z = 0, v > 0; orbits integrated over one period, computed
 by quadrature), on Gauss-Legendre nodes in a = sqrt(E) (the integrands are smooth in a,
 not in E).  With dz dv = dE dtheta / Omega(E) and Liouville,
-    int int g(z, v) f(z, v, t) dz dv = int dE/Omega int dtheta g(Z(E, theta + Omega t)) f_i(E, theta)
+    int int g(z, v) f(z, v, t) dz dv
+        = int dE/Omega int dtheta g(Z(E, theta + Omega t)) f_i(E, theta)
 which, with the angle Fourier series of both factors, is exact in t: no time stepping.
 :func:`kick_moments` gives <z>, <v_z>, <z v_z> of a bending or breathing kick, linear
 (f1 = dv(z) v f0/sigma^2, isothermal) or full (f_i = f0(z, v - dv(z)) - f0), divided by the
