@@ -41,19 +41,25 @@ def grid(nz=64, nv=64, z=(-2.5, 2.5), v=(-V_MAX, V_MAX)):
 
 
 def write_snapshot(path, f, delta_f, energy, edges, units=PHYSICAL, time=3.0,
-                   system="vlasov"):
-    """A phase-space snapshot in the pinned format; arrays are [i_z, i_v]."""
+                   system="vlasov", blocks=(1, 1)):
+    """A phase-space snapshot in the pinned format; arrays are [i_z, i_v], written in
+    ``blocks`` (along z, v_z) grids as an MPI run would."""
     (z_lo, z_hi), (v_lo, v_hi) = edges
     nz, nv = f.shape
     fields = {"f": f, "delta_f": delta_f, "energy": energy}
+    bz, bv = blocks
     with gdf.SnapshotWriter(
             path, dimensionality=2, domain_dims=[nz, nv, 1], domain_left=[z_lo, v_lo, 0.0],
             domain_right=[z_hi, v_hi, 1.0], time=time, cycle=7, boundary_codes=[2] * 6,
             field_units={"f": F_UNITS, "delta_f": F_UNITS,
                          "energy": "code_length**2/code_time**2"},
-            units=units, restart_attrs={}, n_grids=1) as writer:
-        writer.write_grid(0, [0, 0, 0], {name: a.T[None] for name, a in fields.items()},
-                          delta_f.T[None, None].copy())
+            units=units, restart_attrs={}, n_grids=bz * bv) as writer:
+        for gid, (i, j) in enumerate((i, j) for j in range(bv) for i in range(bz)):
+            cells = (slice(i * nz // bz, (i + 1) * nz // bz),
+                     slice(j * nv // bv, (j + 1) * nv // bv))
+            block = {name: a[cells].T[None] for name, a in fields.items()}
+            writer.write_grid(gid, [cells[0].start, cells[1].start, 0], block,
+                              block["delta_f"][None].copy())
     with h5py.File(path, "r+") as h:
         attrs = h["simulation_parameters"].attrs
         attrs["system"] = system
@@ -86,7 +92,7 @@ def complete(energy):
 
 def test_physical_run_plots_all_fields_with_labels_in_kpc_and_km_per_s(tmp_path):
     f, delta_f, energy, _, edges = perturbed()
-    snap = write_snapshot(tmp_path / "ps.00003.h5", f, delta_f, energy, edges)
+    snap = write_snapshot(tmp_path / "ps.00003.h5", f, delta_f, energy, edges, blocks=(2, 3))
     for field in ("f", "delta_f", "contrast", "energy"):
         out = tmp_path / f"{field}.png"
         assert plot.main([str(snap), "--field", field, "--out", str(out)]) == 0
@@ -141,7 +147,8 @@ def test_hydro_plot_command_defaults_to_f_and_names_the_png(tmp_path):
 
 def test_dimensionless_run_shows_code_values_without_units(tmp_path):
     f, delta_f, energy, _, edges = perturbed(nz=40, nv=24, z=(-3.0, 2.0), v=(-0.5, 0.7))
-    snap = write_snapshot(tmp_path / "ps.h5", f, delta_f, energy, edges, units=None, time=0.25)
+    snap = write_snapshot(tmp_path / "ps.h5", f, delta_f, energy, edges, units=None, time=0.25,
+                          blocks=(4, 1))
     ds = yt.load(str(snap))
     ax, bar = plot.phase_space_figure(ds, "delta_f").axes
     assert (ax.get_xlabel(), ax.get_ylabel(), bar.get_ylabel()) == ("z", "v_z", "delta_f")
