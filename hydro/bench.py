@@ -21,7 +21,8 @@ default), in cell updates per second (a step: a half z-drift, a v-kick and a
 half z-drift).
 
 ``--compare`` measures every configuration in ``CONFIGURATIONS`` at every size
-(the phase-space row at 512^2 and 1024^2) and rank count and prints one table (for the README's performance section);
+(the phase-space row on as many cells: 512^2 for 64^3) and rank count and prints
+one table (for the README's performance section);
 its repeats go round all rows in turn, so that the rows' ratios survive a
 machine whose speed drifts.
 """
@@ -44,6 +45,11 @@ from . import reconstruct, riemann
 # step of 1/160 of the vertical period (its rate is cell updates, three sweeps each)
 PHASE_SPACE = "phase space (z, v_z): PPM sweeps, Strang"
 PHASE_SPACE_SIZES = (512, 1024)
+
+
+def phase_space_side(n):
+    """The side of the phase-space grid with as many cells as an n^3 cube (64 -> 512)."""
+    return round(n ** 1.5)
 
 
 # name: (problem, hydro options, cooling block, units); the physics row has two
@@ -179,7 +185,8 @@ def _bench(args):
         print(f"3D blast in a periodic cube (phase space: the fiducial bending kick), "
               f"{args.cycles} cycles, median [min, max] of {args.repeat} runs\n")
         rows = [(name, n, ranks, threads) for name in CONFIGURATIONS
-                for n in (PHASE_SPACE_SIZES if name == PHASE_SPACE else args.sizes)
+                for n in ([phase_space_side(n) for n in args.sizes] if name == PHASE_SPACE
+                          else args.sizes)
                 for ranks, threads in itertools.product(args.ranks, args.threads)]
         # round robin: each repeat measures every row once, so that a machine whose
         # speed drifts (shared cores) shifts all rows alike and their ratios hold
