@@ -216,7 +216,7 @@ class Parallel:
         coords = self.cart.Get_coords(self.rank)
         start, count = zip(*(split(mesh.nx[a], self.dims[a], coords[a]) for a in range(3)))
         self.block = Block(start, count, mesh.ng, mesh.dx, mesh.xmin, gid=self.rank,
-                           geometry=mesh.geometry)
+                           geometry=mesh.geometry, xmax=mesh.xmax)
         # neighbours[axis] = (lower, upper) rank, MPI.PROC_NULL at a non-periodic domain face
         self.neighbours = [self.cart.Shift(a, 1) for a in range(3)]
         self.reset_counters()
