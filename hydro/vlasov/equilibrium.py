@@ -157,11 +157,20 @@ def cell_average(func, block, points=4, ghosts=False):
     cell with ``ghosts``), by Gauss-Legendre quadrature with ``points`` x ``points``
     nodes (exact for polynomials of degree 2 points - 1 in each variable); shape
     (1, n_v, n_z), that of ``w[0][block.active]`` (or ``w[0]``)."""
-    nodes, weights = np.polynomial.legendre.leggauss(points)
+    nodes, weights = np.polynomial.legendre.leggauss(points)  # symmetric about 0
     z, v, _ = block.coordinates(ghosts)
-    total = 0.0
-    for a, wa in zip(nodes, weights):
-        for b, wb in zip(nodes, weights):
-            total = total + 0.25 * wa * wb * func(z + 0.5 * a * block.dx[0],
-                                                  v + 0.5 * b * block.dx[1])
+
+    def term(i, j):
+        return 0.25 * weights[i] * weights[j] * func(z + 0.5 * nodes[i] * block.dx[0],
+                                                     v + 0.5 * nodes[j] * block.dx[1])
+
+    # the nodes in mirrored pairs, each pair added first: the cell mirrored through
+    # the origin adds the same numbers in the same order, so a function odd or even
+    # under (z, v) -> (-z, -v) has cell averages exactly as odd or even
+    last = points - 1
+    pairs = [(i, j) for i in range(points) for j in range(points)
+             if (i, j) < (last - i, last - j)]
+    total = term(last // 2, last // 2) if points % 2 else 0.0  # the node at the centre
+    for i, j in pairs:
+        total = total + (term(i, j) + term(last - i, last - j))
     return np.broadcast_to(total, (1, v.shape[1], z.shape[2])).copy()
