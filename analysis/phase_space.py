@@ -1,6 +1,6 @@
 """Phase-space snapshots of the vlasov system: reading them and the phase-spiral contrast.
 
-A phase-space snapshot is a 2D GDF file (``hydro.gdf``) whose x axis is the height
+A phase-space snapshot is a 2D GDF file (``hydro.io.gdf``) whose x axis is the height
 z and whose y axis is the vertical velocity v_z. Its ``/simulation_parameters``
 (``ds.parameters`` in yt) say ``system`` = "vlasov", ``axis_names`` = "z,v_z" and
 ``axis_units`` = "code_length,code_length/code_time" (yt calls both axes lengths;

@@ -18,7 +18,7 @@ snapshot.
 Labels follow the run's units: a run with physical units shows lengths and
 times in the units it declared (``r [pc]``, ``t = 5 kyr``); a run in
 dimensionless code units (the snapshot's ``dimensionless_units`` parameter,
-see ``hydro.gdf``) shows bare code values (``x``, ``t = 2``), since the cgs
+see ``hydro.io.gdf``) shows bare code values (``x``, ``t = 2``), since the cgs
 units yt attaches to such data mean nothing.
 
 Bad input never gives a traceback: a missing, unreadable or damaged file, an

@@ -17,6 +17,6 @@ if not _os.path.isdir(_os.path.join(__path__[0], "problems")) and \
 
 # before any hydro module's @numba.njit(cache=True) runs: key the kernel cache on
 # every module compiled into a kernel, not only the defining file (see there)
-from . import kernel_cache as _kernel_cache  # noqa: E402
+from hydro.core import kernel_cache as _kernel_cache  # noqa: E402
 
 _kernel_cache.install()

@@ -38,7 +38,8 @@ import subprocess
 import sys
 import tempfile
 
-from . import reconstruct, riemann
+from hydro.core import reconstruct
+from hydro.euler import riemann
 
 
 # the phase-space row: the bending kick of runs/phase_mixing_kick.yaml on n^2 cells, a
@@ -97,8 +98,8 @@ def _run_file(n, cycles, problem, hydro, cooling, units):
 
 def measure(n, cycles, problem, hydro, cooling, units):
     """Run one measurement (``_run_file``) for ``cycles`` cycles in this process."""
-    from . import config
-    from .driver import Simulation
+    from hydro.core import config
+    from hydro.core.driver import Simulation
 
     with tempfile.TemporaryDirectory() as tmp:
         run_file = _run_file(n, cycles, problem, hydro, cooling, units)

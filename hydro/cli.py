@@ -5,7 +5,9 @@ import logging
 import os
 import sys
 
-from . import __version__, config, interrupt, output_dir, problem
+from hydro import __version__
+from hydro.core import config, interrupt, problem
+from hydro.io import output_dir
 
 log = logging.getLogger("hydro")
 
@@ -28,9 +30,9 @@ def _on_rank0(comm, action):
 def _run(args):
     from mpi4py import MPI
 
-    from .mesh import Mesh
-    from .parallel import process_grid
-    from .reconstruct import NGHOST
+    from hydro.core.mesh import Mesh
+    from hydro.core.parallel import process_grid
+    from hydro.core.reconstruct import NGHOST
 
     cfg, module = config.load(args.params, args.overrides)
     m = cfg["mesh"]
@@ -47,7 +49,7 @@ def _run(args):
 
     for line in _on_rank0(MPI.COMM_WORLD, prepare_outputs):
         log.info(line)
-    from .driver import Simulation  # numba compiles on import: only once the run is valid
+    from hydro.core.driver import Simulation  # numba compiles on import: only once the run is valid
     sim = Simulation(cfg, module, restart=args.restart)
     sim.run(restarted=args.restart is not None)
     return 0
@@ -134,13 +136,13 @@ def _main(argv):
                             handlers=[_LogHandler(sys.stdout)])
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:
-        from . import bench
+        from hydro import bench
         return bench.main(argv[1:])
     if argv[:1] == ["plot"]:
-        from .analysis import plot
+        from hydro.analysis import plot
         return plot.main(argv[1:])
     if argv[:1] == ["xray"]:
-        from .analysis import xray
+        from hydro.analysis import xray
         return xray.main(argv[1:])
     p = parser()
     args, extra = p.parse_known_args(argv)
@@ -150,7 +152,7 @@ def _main(argv):
         args.overrides += extra
     from mpi4py import MPI
 
-    from .driver import RunError
+    from hydro.core.driver import RunError
     comm = MPI.COMM_WORLD
     if comm.Get_rank() != 0:
         logging.getLogger("hydro").setLevel(logging.WARNING)

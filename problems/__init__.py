@@ -1,1 +1,1 @@
-"""Problem modules: parameters, initial conditions and optional hooks (see hydro.problem)."""
+"""Problem modules: parameters, initial conditions and optional hooks (see hydro.core.problem)."""

@@ -5,7 +5,7 @@ The 3D version in a periodic cube is the problem of ``hydro bench``.
 
 import numpy as np
 
-from hydro.problem import POSITIVE, Parameter, holds_a_cell
+from hydro.core.problem import POSITIVE, Parameter, holds_a_cell
 
 
 def domain_centre(p, mesh):

@@ -8,8 +8,8 @@ the centre; with ``cooling.table: sd93`` it is the configuration of
 
 import numpy as np
 
-from hydro import gravity
-from hydro.problem import NON_NEGATIVE, POSITIVE, Parameter
+from hydro.sources import gravity
+from hydro.core.problem import NON_NEGATIVE, POSITIVE, Parameter
 from hydro.problems import blast
 
 SCALARS = ("inside", "outside")

@@ -7,8 +7,8 @@ inside R, sonic at R, and reaching v_inf = sqrt(2 Edot / Mdot) far out
 ``wind`` scalar.
 """
 
-from hydro.injection import Region
-from hydro.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
+from hydro.sources.injection import Region
+from hydro.core.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
 
 SCALARS = ("wind",)
 

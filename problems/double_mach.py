@@ -8,8 +8,8 @@ the upper boundary follows the exact position of the incident shock.
 
 import numpy as np
 
-from hydro.boundary import ghost_slice
-from hydro.problem import POSITIVE, Parameter
+from hydro.core.boundary import ghost_slice
+from hydro.core.problem import POSITIVE, Parameter
 
 PARAMETERS = [
     # M = 1 is no shock at all, M < 1 an expansion shock (entropy falls): neither exists

@@ -3,14 +3,14 @@
 rho = rho0 exp(-(Phi - Phi(0)) / cs^2), p = rho cs^2, v = 0 solves grad p = -rho grad Phi
 for any potential; the 'user' boundaries hold the ghosts at this profile.  A
 well-built gravity source keeps it at rest to truncation error (a test of
-hydro.gravity: the error falls at second order).
+hydro.sources.gravity: the error falls at second order).
 """
 
 import numpy as np
 
-from hydro import gravity
-from hydro.boundary import ghost_slice
-from hydro.problem import NON_NEGATIVE, POSITIVE, Parameter
+from hydro.sources import gravity
+from hydro.core.boundary import ghost_slice
+from hydro.core.problem import NON_NEGATIVE, POSITIVE, Parameter
 
 
 def _finite_centre(value, p, mesh, gamma):

@@ -7,7 +7,7 @@ single-mode vy perturbation.  The scalar ``dye`` marks the dense stream.
 
 import numpy as np
 
-from hydro.problem import POSITIVE, Parameter
+from hydro.core.problem import POSITIVE, Parameter
 
 PARAMETERS = [
     Parameter("rho1", 1.0, "code_mass/code_length**3", "density of the outer streams",

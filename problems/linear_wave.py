@@ -6,7 +6,7 @@ length.  Right-going eigenvector: drho/rho0 = A, dv = A c, dp = rho0 c^2 A.
 
 import numpy as np
 
-from hydro.problem import Parameter
+from hydro.core.problem import Parameter
 
 
 def _positive_pressure(value, p, mesh, gamma):

@@ -9,8 +9,8 @@ faces outside, which hold the exact inflowing state.
 
 import numpy as np
 
-from hydro.boundary import ghost_slice
-from hydro.problem import POSITIVE, Parameter
+from hydro.core.boundary import ghost_slice
+from hydro.core.problem import POSITIVE, Parameter
 
 PARAMETERS = [
     Parameter("rho0", 1.0, "code_density", "initial density", **POSITIVE),

@@ -17,8 +17,8 @@ The mesh is (z, v_z): axis x the height, axis y the vertical velocity.
 
 import math
 
-from hydro import gravity
-from hydro.problem import POSITIVE, Parameter
+from hydro.sources import gravity
+from hydro.core.problem import POSITIVE, Parameter
 from hydro.vlasov import (Equilibrium, Harmonic, Isothermal, Lowered, Slab, Uniform,
                           cell_average)
 

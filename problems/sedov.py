@@ -6,7 +6,7 @@ follows R = xi0 (E t^2 / rho0)^(1/5) in 3D (xi0 = 1.1517 for gamma = 5/3).
 
 import numpy as np
 
-from hydro.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
+from hydro.core.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
 
 
 def _centre(mesh, p):

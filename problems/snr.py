@@ -12,7 +12,7 @@ ejecta.  Runs in 1D spherical symmetry (mesh.geometry: spherical) or in 3D.
 
 import numpy as np
 
-from hydro.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
+from hydro.core.problem import POSITIVE, Parameter, centre_entries, holds_a_cell
 
 SCALARS = ("ejecta",)
 

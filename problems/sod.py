@@ -5,7 +5,7 @@ Sod 1978, J. Comput. Phys. 27, 1; Toro 2009, Table 4.1 lists more such tests.
 
 import numpy as np
 
-from hydro.problem import POSITIVE, Parameter
+from hydro.core.problem import POSITIVE, Parameter
 
 
 def _on_the_mesh(value, p, mesh, gamma):

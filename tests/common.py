@@ -5,8 +5,8 @@ import logging
 
 import numpy as np
 
-from hydro import config
-from hydro.driver import Simulation
+from hydro.core import config
+from hydro.core.driver import Simulation
 
 
 def simulate(params, out_dir, restart=None):

@@ -3,7 +3,7 @@ the reference of the shock-tube tests.
 
 Written from Toro 2009 (*Riemann Solvers and Numerical Methods for Fluid
 Dynamics*, 3rd ed.), chapter 4, in plain Python with no code of ``hydro``, so
-that a mistake in ``hydro.riemann`` cannot hide in the reference:
+that a mistake in ``hydro.euler.riemann`` cannot hide in the reference:
 
 - the pressure function f(p) = f_L(p) + f_R(p) + (u_R - u_L), eqs. 4.5-4.7,
   and its derivative, eq. 4.37;

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from common import cell_centres, primitive, simulate
-from hydro import history
+from hydro.io import history
 
 RUNS = sorted((pathlib.Path(__file__).parent.parent / "runs").glob("*.yaml"))
 

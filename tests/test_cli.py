@@ -380,7 +380,7 @@ def test_problems_sod_shows_parameters(tmp_path):
 # -- runs -----------------------------------------------------------------------------
 
 def test_tiny_sod_run_and_restart(tmp_path):
-    from hydro import gdf
+    from hydro.io import gdf
 
     name = write(tmp_path, base())
     result = hydro(tmp_path, "run", name)

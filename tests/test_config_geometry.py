@@ -12,7 +12,7 @@ import sys
 import pytest
 import yaml
 
-from hydro import config
+from hydro.core import config
 
 
 def sod(ndim, **mesh):

@@ -32,7 +32,7 @@ def test_periodic_totals_conserved(ndim, scheme, tmp_path):
 
 
 def _history(sim):
-    from hydro import history
+    from hydro.io import history
     return history.read(sim.history.path)
 
 
@@ -73,8 +73,8 @@ def test_floors_are_counted_and_reported(tmp_path, caplog):
     params = {"problem": "sod", "mesh": {"nx": [100]}, "hydro": {"dfloor": 0.2},
               "time": {"tlim": 0.1}, "output": {"snapshots": False}}
     with caplog.at_level(logging.INFO, logger="hydro"):
-        from hydro import config
-        from hydro.driver import Simulation
+        from hydro.core import config
+        from hydro.core.driver import Simulation
         cfg, module = config.resolve(params | {"output": {"dir": str(tmp_path),
                                                           "snapshots": False}})
         sim = Simulation(cfg, module)

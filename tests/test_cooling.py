@@ -5,10 +5,10 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from common import primitive, simulate
-from hydro import history
-from hydro.cooling import Cooling, shipped_table
-from hydro.mesh import Block
-from hydro.units import UnitSystem
+from hydro.io import history
+from hydro.sources.cooling import Cooling, shipped_table
+from hydro.core.mesh import Block
+from hydro.core.units import UnitSystem
 
 GAMMA, MU, X = 5.0 / 3.0, 0.6, 0.7
 CELL = Block((0, 0, 0), (1, 1, 1), (0, 0, 0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))

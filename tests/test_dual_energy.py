@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from common import primitive, simulate
-from hydro import history
+from hydro.io import history
 
 COLD_STREAM = """
 import numpy as np
-from hydro.problem import Parameter
+from hydro.core.problem import Parameter
 PARAMETERS = []
 def initial_conditions(w, block, mesh, p, gamma):
     x, y, z = block.coordinates()
@@ -50,9 +50,9 @@ def test_cooling_reads_the_entropy_of_cold_fast_gas(dual):
     1e4 K floor) while E - rho v^2 / 2 holds noise of 1e-4 of the kinetic energy,
     worth ~1e5 K.  With dual energy cooling follows the entropy and removes
     nothing; without it, it cools the noise."""
-    from hydro.cooling import Cooling
-    from hydro.mesh import Block
-    from hydro.units import UnitSystem
+    from hydro.sources.cooling import Cooling
+    from hydro.core.mesh import Block
+    from hydro.core.units import UnitSystem
 
     gamma, ik = 5.0 / 3.0, 5
     units = UnitSystem("pc", "Msun", "kyr")

@@ -17,7 +17,7 @@ import yt
 from scipy.special import k0e
 
 from hydro.analysis import emissivity as em
-from hydro.gdf import SnapshotWriter
+from hydro.io.gdf import SnapshotWriter
 
 M_H = 1.6737352238051868e-24  # g
 K_KEV = 8.617333262e-8  # Boltzmann constant in keV/K

@@ -1,4 +1,4 @@
-"""Tests of hydro.gdf (snapshot files) and analysis.plot.
+"""Tests of hydro.io.gdf (snapshot files) and analysis.plot.
 
 The round trips go through plain ``yt.load``. yt does not check array
 shapes, so a transposed or misplaced block would load silently; the analytic
@@ -14,7 +14,7 @@ import pytest
 import yt
 
 from hydro.analysis import plot
-from hydro.gdf import SnapshotWriter, read_header, read_restart
+from hydro.io.gdf import SnapshotWriter, read_header, read_restart
 
 CGS = {"length_unit": (1.0, "cm"), "mass_unit": (1.0, "g"), "time_unit": (1.0, "s")}
 FIELD_UNITS = {

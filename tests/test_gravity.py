@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from common import primitive, simulate
-from hydro import history
+from hydro.io import history
 
 HYDROSTATIC = {"problem": "hydrostatic",
                "mesh": {"xmin": [-1, -1], "xmax": [1, 1], "boundary": ["user", "user"]},
@@ -42,7 +42,7 @@ def test_hydrostatic_equilibrium_holds_at_second_order(hydro, tmp_path):
 
 PERIODIC_WELL = """
 import numpy as np
-from hydro.problem import Parameter
+from hydro.core.problem import Parameter
 PARAMETERS = []
 def potential(x, y, z, p):
     return 0.3 * np.sin(2 * np.pi * x) * np.cos(2 * np.pi * y)

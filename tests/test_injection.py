@@ -7,7 +7,7 @@ import pytest
 
 from chevalier_clegg import profiles
 from common import cell_centres, primitive, simulate
-from hydro import history
+from hydro.io import history
 
 GAMMA = 5.0 / 3.0
 RUNS = pathlib.Path(__file__).parent.parent / "runs"
@@ -115,7 +115,7 @@ def test_kinetic_wind_reaches_the_energy_speed(tmp_path):
 
 
 KINETIC_WIND = """
-from hydro.injection import Region
+from hydro.sources.injection import Region
 PARAMETERS = []
 def injection(p):
     return [Region((0.0, 0.0, 0.0), 1.0, mdot=1.0, edot=0.6, wind_speed=1.0)]
@@ -128,8 +128,8 @@ def initial_conditions(w, block, mesh, p, gamma):
 def _inject_once(ndim, region, n=24):
     """The conserved amounts one call of the injection source adds over dt = 1 to
     an empty Cartesian grid of n^ndim cells on the unit box, and the cell centres."""
-    from hydro.injection import Injection
-    from hydro.mesh import Block, Mesh
+    from hydro.sources.injection import Injection
+    from hydro.core.mesh import Block, Mesh
 
     mesh = Mesh([n] * ndim, [0.0] * ndim, [1.0] * ndim, 2)
     block = Block((0, 0, 0), mesh.nx, mesh.ng, mesh.dx, mesh.xmin)
@@ -146,7 +146,7 @@ def test_wind_moves_radially_from_the_region_centre(ndim):
     momentum is its injected mass times v_w along the unit vector from the region's
     centre to the cell's centre, to round-off; the totals are mdot, |p| = mdot v_w
     summed cell by cell, and edot (the wind's kinetic power is part of it)."""
-    from hydro.injection import Region
+    from hydro.sources.injection import Region
 
     centre = (0.31, 0.62, 0.47)
     region = Region(centre[:ndim] + (0.0,) * (3 - ndim), 0.2, mdot=2.0, edot=5.0,
@@ -168,7 +168,7 @@ def test_injection_fills_the_sphere_around_its_centre(ndim):
     """The injected mass lies in the cells the sphere touches, the cells wholly inside
     it get the full share (density mdot / (4/3 pi R^3), or mdot / (pi R^2) in 2D),
     and its centre of mass is the region's centre within 2% of a cell."""
-    from hydro.injection import Region
+    from hydro.sources.injection import Region
 
     centre, radius = (0.31, 0.62, 0.47)[:ndim] + (0.0,) * (3 - ndim), 0.2
     added, centres, mesh = _inject_once(ndim, Region(centre, radius, mdot=2.0, edot=5.0))

@@ -1,8 +1,8 @@
 """The compiled-kernel cache follows edits to every module compiled into a kernel.
 
 numba keys a cached kernel on the file that defines it only; the flux kernel
-(defined in euler.py) inlines the Riemann solvers of riemann.py, so without
-``hydro.kernel_cache`` an edit to riemann.py was ignored by every later run.
+(defined in euler/system.py) inlines the Riemann solvers of euler/riemann.py, so without
+``hydro.core.kernel_cache`` an edit to riemann.py was ignored by every later run.
 The runs here are separate processes on a copy of the package (the edit never
 touches the real tree), with their own numba cache folder.
 """
@@ -20,8 +20,8 @@ import hydro
 SCRIPT = textwrap.dedent("""
     import hashlib, logging, sys
     import hydro
-    from hydro import config
-    from hydro.driver import Simulation
+    from hydro.core import config
+    from hydro.core.driver import Simulation
 
     logging.getLogger("hydro").setLevel(logging.WARNING)
     cfg, module = config.resolve({
@@ -72,13 +72,13 @@ def _run(tmp_path):
 def test_an_edit_to_an_inlined_module_recompiles_the_flux_kernel(tmp_path):
     _copy_package(tmp_path / "src")
     (tmp_path / "run.py").write_text(SCRIPT)
-    riemann = tmp_path / "src" / "hydro" / "riemann.py"
+    riemann = tmp_path / "src" / "hydro" / "euler" / "riemann.py"
     original = riemann.read_text()
 
     first, loaded = _run(tmp_path)
     assert not loaded  # an empty cache: compiled (and saved)
 
-    # HLLC becomes LLF: euler.py, which defines the kernel, is unchanged
+    # HLLC becomes LLF: euler/system.py, which defines the kernel, is unchanged
     riemann.write_text(original + "\nhllc = llf  # an edit the flux kernel must see\n")
     edited, loaded = _run(tmp_path)
     assert not loaded

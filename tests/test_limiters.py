@@ -11,8 +11,8 @@ import numba
 import numpy as np
 import pytest
 
-from hydro import reconstruct
-from hydro.reconstruct import LIMITERS, MC, MINMOD, PLM, PPM, VANLEER
+from hydro.core import reconstruct
+from hydro.core.reconstruct import LIMITERS, MC, MINMOD, PLM, PPM, VANLEER
 
 
 @numba.njit

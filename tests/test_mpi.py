@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from common import simulate
-from hydro import gdf, history
+from hydro.io import gdf, history
 
 MPIEXEC = str(pathlib.Path(sys.executable).parent / "mpiexec")
 
@@ -80,7 +80,7 @@ RUNS = [(case, n, ranks, 1) for case, n, ranks in [
     ("sedov-3d", 4, [1, 2, 2]), ("cool-2d", 3, None), ("noh-3d", 4, [2, 2, 1]),
     ("gravity-2d", 3, [3, 1]), ("wind-1d", 3, None), ("wind-3d", 4, [2, 1, 2]),
     ("snr-1d", 3, None)]]
-# threads inside ranks (hydro.threads): 2D cuts the y sweep's i range, 3D shares
+# threads inside ranks (hydro.core.threads): 2D cuts the y sweep's i range, 3D shares
 # pencils; hybrid runs too.  The reference runs use one thread.
 THREADED_RUNS = [("kh-2d", 1, None, 2), ("dmr-2d", 2, [1, 2], 2), ("blast-3d", 1, None, 3),
                  ("noh-3d", 2, [2, 1, 1], 2), ("gravity-2d", 1, None, 2),

@@ -20,8 +20,8 @@ import yaml
 import yt
 
 from common import primitive, simulate
-from hydro import gdf, history
-from hydro.driver import RunError
+from hydro.io import gdf, history
+from hydro.core.driver import RunError
 
 yt.set_log_level("error")
 
@@ -154,7 +154,7 @@ def test_many_output_times_and_tlim_just_above_a_multiple(tmp_path):
 def test_time_is_set_to_the_output_time_not_accumulated(tmp_path, monkeypatch):
     """A short first step t1 = 0.0021 (forced) then a step to 0.01: in floating point
     t1 + (0.01 - t1) != 0.01, yet the snapshot and the history row are at 0.01 exactly."""
-    from hydro.driver import Simulation
+    from hydro.core.driver import Simulation
 
     t1 = 21 * 1e-4
     assert t1 + (0.01 - t1) != 0.01

@@ -20,7 +20,7 @@ import pytest
 
 import phase_space_reference as R
 from common import simulate
-from hydro import gdf, history
+from hydro.io import gdf, history
 
 PROBLEMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "phase_space_problems")
 BLOB = os.path.join(PROBLEMS, "blob.py")

@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from common import simulate
-from hydro import config, gdf, history
-from hydro import system as systems
+from hydro.core import config
+from hydro.io import gdf, history
+from hydro.core import system as systems
 from hydro.vlasov.sweep import STENCIL, advect_columns, advect_rows
 from test_mpi import assemble, mpirun
 

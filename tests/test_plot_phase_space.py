@@ -1,7 +1,7 @@
 """hydro plot on phase-space (vlasov) snapshots: images in the (z, v_z) plane, their
 labels and units, and the phase-spiral contrast f / <f>_theta - 1.
 
-Snapshots are fabricated here in the pinned format (``hydro.gdf.SnapshotWriter``
+Snapshots are fabricated here in the pinned format (``hydro.io.gdf.SnapshotWriter``
 plus the vlasov attributes written with h5py), in a harmonic potential
 Phi0 = nu^2 z^2 / 2 whose action-angle variables are known exactly: with
 theta = atan2(nu z, v_z), f = f0(E) (1 + g(E) + A cos(m theta - phase)) has the
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yt
 
-from hydro import gdf
+from hydro.io import gdf
 from hydro.analysis import phase_space, plot
 
 F_UNITS = "code_mass*code_time/code_length**4"

@@ -7,7 +7,7 @@ line naming ``problem_params.NAME``, nothing written, and nothing compiled
 (the kernels' cache directory stays empty), for ``hydro check`` and ``hydro
 run`` alike.  The rules named in the issue run as real subprocesses (in
 parallel: each interpreter costs ~0.4 s); the long tail goes through
-``hydro.config.resolve`` in-process.
+``hydro.core.config.resolve`` in-process.
 """
 
 import os
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import yaml
 
-from hydro import config, problem
+from hydro.core import config, problem
 from test_cli import OUT, assert_config_error
 
 RUNS = pathlib.Path(__file__).parent.parent / "runs"
@@ -249,7 +249,7 @@ def test_shipped_run_files_pass(path):
 def test_the_check_sees_what_initial_conditions_see():
     """The radius check counts cell centres as sedov's initial conditions do: a radius
     just above the distance to the nearest centre passes, just at it fails."""
-    from hydro.mesh import Mesh
+    from hydro.core.mesh import Mesh
     mesh = Mesh([16, 16], [0.0, 0.0], [1.0, 1.0], 2)
     r2 = problem.nearest_cell_r2(mesh, [0.5, 0.5])
     assert r2 == 2 * (1.0 / 32.0) ** 2
@@ -267,8 +267,8 @@ def test_a_users_own_problem_declares_rules(tmp_path):
     """A problem module beside the run file uses the same declarations; a check may
     also raise ConfigError itself, and sees the mesh and gamma."""
     (tmp_path / "mine.py").write_text('''
-from hydro.config import ConfigError
-from hydro.problem import POSITIVE, Parameter
+from hydro.core.config import ConfigError
+from hydro.core.problem import POSITIVE, Parameter
 
 def _cells(value, p, mesh, gamma):
     """at most the cells of the mesh"""

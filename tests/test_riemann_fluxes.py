@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from hydro import riemann
+from hydro.euler import riemann
 
 GAMMA = 1.4
 SOLVERS = {"llf": riemann.llf, "hlle": riemann.hlle, "hllc": riemann.hllc,

@@ -17,8 +17,8 @@ import h5py
 import numpy as np
 import pytest
 
-from hydro import gdf
-from hydro.parallel import _add_partials
+from hydro.io import gdf
+from hydro.core.parallel import _add_partials
 from test_cli import assert_config_error, hydro, write
 
 # Uniform gas with one cell made bad by the initial conditions (``where`` = density,
@@ -27,7 +27,7 @@ from test_cli import assert_config_error, hydro, write
 BAD_PROBLEM = '''
 """Uniform gas that goes bad on purpose."""
 import math
-from hydro.problem import Parameter
+from hydro.core.problem import Parameter
 from hydro.sources import SourceTerm
 
 PARAMETERS = [

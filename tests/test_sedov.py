@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from common import simulate
-from hydro import gdf
+from hydro.io import gdf
 
 XI0 = 1.1517
 ENERGY = 1.0

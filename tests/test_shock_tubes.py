@@ -1,7 +1,7 @@
 """Shock tubes against the exact Riemann solution (Toro 2009, Tables 4.1 and 4.2).
 
 The reference profiles come from ``exact_riemann`` (an exact solver written in
-the tests from Toro ch. 4), never from ``hydro.riemann``: a mistake in the code
+the tests from Toro ch. 4), never from ``hydro.euler.riemann``: a mistake in the code
 under test must not be able to move its own yardstick.  Both exact solvers are
 checked against Toro's published star states, and against each other on whole
 profiles (rarefaction fans and shock positions, which the table does not cover).
@@ -17,7 +17,7 @@ import pytest
 import exact_riemann
 import reference_muscl
 from common import cell_centres, l1, primitive, simulate
-from hydro.riemann import exact_solution, exact_state
+from hydro.euler.riemann import exact_solution, exact_state
 
 GAMMA = 1.4
 # Toro Table 4.1: (rho, u, p) left, right, output time; x0 = 0.5
@@ -85,7 +85,7 @@ def test_exact_solver_star_region(test):
 
 @pytest.mark.parametrize("test", sorted(TORO))
 def test_exact_solver_profiles_match_the_reference(test):
-    """hydro.riemann.exact_solution (the 'exact' flux samples it at x/t = 0) equals
+    """hydro.euler.riemann.exact_solution (the 'exact' flux samples it at x/t = 0) equals
     the independent solver at 2001 points across every wave, fans included, to
     1e-12 of each variable's largest value."""
     left, right, tlim = TORO[test]
@@ -200,7 +200,7 @@ SHEAR_TUBE = '''
 """Sod's tube with a shear and a dye: transverse velocities and a passive scalar
 that jump at the contact."""
 import numpy as np
-from hydro.problem import Parameter
+from hydro.core.problem import Parameter
 
 PARAMETERS = [Parameter("direction", "x", "", "axis of the tube", ("x", "y", "z"))]
 SCALARS = ("dye",)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from common import simulate
-from hydro import gdf
+from hydro.io import gdf
 from hydro.problems.snr import core_velocity
 from truelove_mckee import ejecta_profile, forward_shock, reverse_shock
 

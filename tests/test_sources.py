@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from common import primitive, simulate
-from hydro import config, history
-from hydro.driver import Simulation
+from hydro.core import config
+from hydro.io import history
+from hydro.core.driver import Simulation
 from hydro.sources import SourceTerm
 
 

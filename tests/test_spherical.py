@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from common import primitive, simulate
-from hydro import history
+from hydro.io import history
 
 
 @pytest.mark.parametrize("reconstruction", ["pcm", "plm", "ppm"])

@@ -3,7 +3,7 @@
 A source or boundary that depends only on time is integrated by an integrator
 as a quadrature rule: with a stage at time t + c dt entering the new state
 with weight b, one step adds dt sum_i b_i f(t + c_i dt).  The integrators of
-``hydro.integrator`` (Shu & Osher 1988; Stone & Gardiner 2009) make
+``hydro.euler.integrator`` (Shu & Osher 1988; Stone & Gardiner 2009) make
 
     vl2:  f(t + dt/2)                               (midpoint rule)
     rk2:  (f(t) + f(t + dt)) / 2                    (trapezoidal rule)
@@ -24,8 +24,9 @@ import numpy as np
 import pytest
 
 from common import simulate
-from hydro import config, history
-from hydro.driver import Simulation
+from hydro.core import config
+from hydro.io import history
+from hydro.core.driver import Simulation
 from hydro.sources import SourceTerm
 
 INTEGRATORS = ["vl2", "rk2", "rk3"]
@@ -106,8 +107,8 @@ def test_operator_split_source_gets_the_cycle_start(integrator, tmp_path):
 INFLOW = '''
 """Supersonic flow entering at x = 0 with density 1 + A sin(omega t)."""
 import math
-from hydro.boundary import ghost_slice
-from hydro.problem import Parameter
+from hydro.core.boundary import ghost_slice
+from hydro.core.problem import Parameter
 
 PARAMETERS = [Parameter("amplitude", 0.5, "", "density amplitude A"),
               Parameter("omega", 4.0, "", "angular frequency")]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from common import simulate
-from hydro import gdf
+from hydro.io import gdf
 from test_sedov import XI0, shock_radius
 
 

@@ -1,4 +1,4 @@
-"""The seam between the driver and the systems of equations (``hydro.system``).
+"""The seam between the driver and the systems of equations (``hydro.core.system``).
 
 A toy system, registered from this test and named by a problem module written
 here, runs through the real driver: its own state, time step, stepper (not the
@@ -18,8 +18,9 @@ import h5py
 import numpy as np
 import pytest
 
-from hydro import config, history, system
-from hydro.driver import Simulation
+from hydro.core import config, system
+from hydro.io import history
+from hydro.core.driver import Simulation
 from common import simulate
 
 PROBLEM = '''"""A square pulse of q carried once round a periodic box (the system seam's test)."""
@@ -127,7 +128,7 @@ def test_unknown_system_is_bad_input(toy, tmp_path):
 
 def test_driver_imports_no_system():
     """The driver loads a system's module only when a run asks for it."""
-    code = "import sys, hydro.driver; print('hydro.euler' in sys.modules)"
+    code = "import sys, hydro.core.driver; print('hydro.euler.system' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

@@ -1,4 +1,4 @@
-"""Threads inside a rank (hydro.threads): how rows are shared out, and that every
+"""Threads inside a rank (hydro.core.threads): how rows are shared out, and that every
 part runs once with its results in part order.  (That threaded runs give the
 same bits as one thread: test_mpi.)"""
 
@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from hydro import threads
+from hydro.core import threads
 
 
 @numba.njit(nogil=True)

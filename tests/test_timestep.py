@@ -5,8 +5,8 @@ must be that minimum to the last bit; a NaN or inf state gives NaN."""
 import numpy as np
 import pytest
 
-from hydro.euler import Euler
-from hydro.mesh import Block
+from hydro.euler.system import Euler
+from hydro.core.mesh import Block
 
 GAMMA = 5.0 / 3.0
 

@@ -10,8 +10,8 @@ import yaml
 import yt
 
 from common import simulate
-from hydro import config
-from hydro.units import UnitSystem
+from hydro.core import config
+from hydro.core.units import UnitSystem
 
 PC_MSUN_KYR = {"length": "pc", "mass": "Msun", "time": "kyr"}
 
@@ -76,7 +76,7 @@ def test_snapshots_declare_units_and_temperature(tmp_path):
 def test_problem_defaults_may_carry_units(tmp_path):
     """A parameter declared with a default such as '1e51 erg' resolves to code units."""
     (tmp_path / "unitful.py").write_text(
-        "from hydro.problem import Parameter\n"
+        "from hydro.core.problem import Parameter\n"
         "PARAMETERS = [Parameter('e_sn', '1e51 erg', 'code_energy', 'explosion energy')]\n"
         "def initial_conditions(w, block, mesh, p, gamma):\n"
         "    w[0][block.active] = 1.0\n"

@@ -1,6 +1,6 @@
 """Tests of hydro.analysis.xray (``hydro xray``): band maps, FITS, regions, spectra.
 
-The snapshots are written here with hydro.gdf.SnapshotWriter (lengths in pc,
+The snapshots are written here with hydro.io.gdf.SnapshotWriter (lengths in pc,
 masses in Msun, times in kyr) from analytic fields, and every reference is
 computed here: n_e and n_H from X with formulas written in this file, the
 band emissivity from the table's own ``band``/``spectrum`` (tested in
@@ -22,7 +22,7 @@ import pytest
 from hydro.analysis import absorption
 from hydro.analysis import emissivity as em
 from hydro.analysis import xray
-from hydro.gdf import SnapshotWriter
+from hydro.io.gdf import SnapshotWriter
 
 M_H = 1.6737352238051868e-24  # g, hydrogen atom
 MSUN = 1.98841586e33  # g (unyt's value, as yt converts the snapshot)

@@ -5,7 +5,7 @@ advection kernel, ``equilibrium`` the potentials and distribution functions a
 problem module builds its unperturbed disk from.
 """
 
-from .equilibrium import (Equilibrium, Harmonic, Isothermal, Lowered, Potential, Slab,
+from hydro.vlasov.equilibrium import (Equilibrium, Harmonic, Isothermal, Lowered, Potential, Slab,
                           Uniform, cell_average)
 
 __all__ = ["Equilibrium", "Harmonic", "Isothermal", "Lowered", "Potential", "Slab",

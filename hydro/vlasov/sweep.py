@@ -20,7 +20,7 @@ computed as the mirror image of one moving at +c (the same operations in the
 same order on the mirrored data), so mirror-symmetric data stay symmetric.
 
 Reconstruction: PPM with the extremum-preserving limiter of Colella & Sekora
-2008 (``hydro.reconstruct``: a smooth extremum keeps its parabola), and a
+2008 (``hydro.core.reconstruct``: a smooth extremum keeps its parabola), and a
 lower bound per cell (the phase-space density f = f0 + delta f must not go
 below zero): a parabola that dips below it is scaled towards the cell's mean
 (Zhang & Shu 2010, J. Comput. Phys. 229, 3091, eq. 3.4), which keeps the mean,
@@ -31,8 +31,8 @@ line needs ``floor(max |shift|) + 3`` ghost cells at each end.
 import numba
 import numpy as np
 
-from ..reconstruct import ppm_cell, ppm_face
-from ..threads import share
+from hydro.core.reconstruct import ppm_cell, ppm_face
+from hydro.core.threads import share
 
 STENCIL = 3  # ghost cells a line needs beyond its largest whole-cell shift
 TILE = 16  # columns a v-sweep copies into contiguous lines at a time

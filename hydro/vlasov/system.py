@@ -19,7 +19,7 @@ time, the spatial order of PPM, mass conserved to round-off.  The step is an
 accuracy choice, ``vlasov.step`` of the midplane vertical period 2 pi /
 sqrt(Phi0''(0)) (default 1/160), or ``vlasov.dt``; no Courant limit applies.
 
-Problem-module hooks (see ``hydro.system`` for the driver's side)::
+Problem-module hooks (see ``hydro.core.system`` for the driver's side)::
 
     SYSTEM = "vlasov"
     def equilibrium(p): return Equilibrium(potential, df)     # the unperturbed disk
@@ -31,10 +31,10 @@ import math
 
 import numpy as np
 
-from .. import threads
-from ..system import System
-from .equilibrium import cell_average
-from .sweep import STENCIL, advect_columns, advect_rows
+from hydro.core import threads
+from hydro.core.system import System
+from hydro.vlasov.equilibrium import cell_average
+from hydro.vlasov.sweep import STENCIL, advect_columns, advect_rows
 
 F_UNIT = "code_mass*code_time/code_length**4"  # f: density per unit velocity
 VELOCITY = "code_length/code_time"

@@ -7,7 +7,7 @@ potential: harmonic (Phi = nu^2 z^2/2) or uniform (Phi = g z; g = 0: free stream
 
 import numpy as np
 
-from hydro.problem import Parameter
+from hydro.core.problem import Parameter
 from hydro.vlasov import Equilibrium, Harmonic, Uniform, cell_average
 
 SYSTEM = "vlasov"

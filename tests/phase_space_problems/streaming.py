@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from hydro.problem import Parameter
+from hydro.core.problem import Parameter
 from hydro.vlasov import Equilibrium, Uniform, cell_average
 
 SYSTEM = "vlasov"

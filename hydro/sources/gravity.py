@@ -20,9 +20,9 @@ a nuclear star cluster).
 import numba
 import numpy as np
 
-from . import threads
-from .euler import row
-from .sources import SourceTerm
+from hydro.core import threads
+from hydro.euler.system import row
+from hydro.sources import SourceTerm
 
 # CODATA 2018; a problem declares G as a parameter with this default, so that it
 # is converted to the run's code units like any other value (and can be set to 1)

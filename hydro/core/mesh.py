@@ -3,7 +3,7 @@
 Arrays are C-ordered ``[var, k, j, i]`` (x fastest).  A 1D or 2D run is the
 3D code with singleton axes: an inactive dimension has one cell and no ghost
 zones, so every kernel loops over three axes and one kernel serves all
-dimensionalities.  Each MPI rank holds one block (``hydro.parallel`` cuts the
+dimensionalities.  Each MPI rank holds one block (``hydro.core.parallel`` cuts the
 grid); a block carries its global index offset, so kernels never need to
 know about the decomposition.
 

@@ -3,7 +3,7 @@
     d/dt (rho, rho v, E, rho s) + div (rho v, rho v v + p I, (E + p) v, rho s v) = 0,
     E = p / (gamma - 1) + rho v^2 / 2.
 
-This module is a "system" of the driver (``hydro.system``, registered as
+This module is a "system" of the driver (``hydro.core.system``, registered as
 "euler", the default): it owns the variable layout, the conversions between
 conserved and primitive variables (with floors), the CFL time step, the
 flux-divergence update of one integrator stage and its first-order
@@ -37,9 +37,10 @@ import math
 import numba
 import numpy as np
 
-from . import reconstruct, riemann, threads, units
-from .mesh import Block
-from .system import System
+from hydro.core import reconstruct, threads, units
+from hydro.euler import riemann
+from hydro.core.mesh import Block
+from hydro.core.system import System
 
 log = logging.getLogger("hydro")
 
@@ -644,7 +645,7 @@ class Euler(System):
         if spherical:
             add_geometric_source(w, u, block.bounds, 1e-3, *block.face_factors(0))
 
-    # -- the seam with the driver (``hydro.system.System``) --------------------
+    # -- the seam with the driver (``hydro.core.system.System``) --------------------
 
     @property
     def hook_args(self):
@@ -666,9 +667,9 @@ class Euler(System):
     def source_terms(self, module, p, mesh, unit_system):
         """The problem's own sources, then its winds (``injection``), its static
         gravity (``potential``) and the run file's cooling."""
-        from .cooling import Cooling  # these import this module's kernels' helpers
-        from .gravity import Gravity
-        from .injection import Injection
+        from hydro.sources.cooling import Cooling  # these import this module's kernels' helpers
+        from hydro.sources.gravity import Gravity
+        from hydro.sources.injection import Injection
         sources = super().source_terms(module, p, mesh, unit_system)
         if hasattr(module, "injection"):
             sources.append(Injection(module.injection(p), mesh, self.scalars))
@@ -683,7 +684,7 @@ class Euler(System):
         return sources
 
     def make_integrator(self, boundaries, sources, ndim):
-        from .integrator import Integrator  # it imports ``combine`` from here
+        from hydro.euler.integrator import Integrator  # it imports ``combine`` from here
         return Integrator(self.integrator_name, self, boundaries, sources, ndim)
 
     def initial_state(self, module, w, u, block, mesh, p):

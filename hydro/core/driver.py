@@ -1,7 +1,7 @@
 """The simulation driver: builds mesh, system and state from a resolved
 configuration, then loops dt -> integrator cycle -> history, snapshots, log.
 
-It serves any system of equations (``hydro.system``: Euler by default, or the one
+It serves any system of equations (``hydro.core.system``: Euler by default, or the one
 the problem module names in ``SYSTEM``) without knowing which: the system says
 what its arrays hold, which step they allow, how a cycle advances them, and
 what the snapshots, the history and the log show of them.
@@ -21,11 +21,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import __version__, boundary, config, gdf, history, interrupt, output_dir, parallel
-from . import system as systems
-from .boundary import first_ghost_layer
-from .mesh import Block, Mesh
-from .parallel import Parallel
+from hydro import __version__
+from hydro.core import boundary, config, interrupt, parallel
+from hydro.io import gdf, history, output_dir
+from hydro.core import system as systems
+from hydro.core.boundary import first_ghost_layer
+from hydro.core.mesh import Block, Mesh
+from hydro.core.parallel import Parallel
 
 log = logging.getLogger("hydro")
 

@@ -2,21 +2,21 @@
 
 Why: numba decides whether a cached kernel is still valid from the source
 file that defines it alone (its "source stamp").  Our kernels are built from
-many files: the flux kernel is defined in ``euler.py`` but the Riemann solvers
-(``riemann.py``), the reconstructions (``reconstruct.py``) and the thread
-helpers (``threads.py``) are ``inline="always"`` functions compiled into it,
-and numba also freezes module-level constants into the machine code.  So after
-an edit to ``riemann.py`` (in an editable install, or a user's own change)
-numba kept loading the old flux kernel, and every run and test silently used
-the old code.
+many files: the flux kernel is defined in ``euler/system.py`` but the Riemann
+solvers (``euler/riemann.py``), the reconstructions (``core/reconstruct.py``)
+and the thread helpers (``core/threads.py``) are ``inline="always"`` functions
+compiled into it, and numba also freezes module-level constants into the
+machine code.  So after an edit to ``riemann.py`` (in an editable install, or a
+user's own change) numba kept loading the old flux kernel, and every run and
+test silently used the old code.
 
 What: for every cached function of the hydro package (``hydro``, including
 ``hydro.problems``) the stamp becomes numba's own stamp of the defining file
 plus one digest over the contents of every module of the package (its
 folder and subfolders) that imports numba (those are the modules kernels can
-be compiled from) plus the numba version.  An edit to any of them makes every hydro kernel compile
-again, once; an edit to a module without numba (``cli.py``, ``config.py``)
-costs no compilation.
+be compiled from) plus the numba version.  An edit to any of them makes every
+hydro kernel compile again, once; an edit to a module without numba
+(``cli.py``, ``config.py``) costs no compilation.
 
 How: numba picks a "cache locator" per cached function from the list
 ``CacheImpl._locator_classes``, asking each in turn.  ``install`` puts in
@@ -52,7 +52,7 @@ import numba
 from numba.core import caching
 
 _PACKAGE = __name__.partition(".")[0]
-_FOLDER = os.path.dirname(os.path.abspath(__file__))
+_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package
 # a line importing numba: what makes a module one that kernels can be compiled from
 _USES_NUMBA = re.compile(rb"^\s*(?:import|from)\s+numba\b", re.MULTILINE)
 

@@ -3,20 +3,20 @@
 A problem module in ``problems/`` (installed as ``hydro.problems``) is declarative (in the spirit of Athena++'s
 problem generators and FLASH's Config files):
 
-    SYSTEM = "euler"                         # optional: the equations (hydro.system)
+    SYSTEM = "euler"                         # optional: the equations (hydro.core.system)
     PARAMETERS = [Parameter("rho_l", 1.0, "code_density", "left density"), ...]
     SCALARS = ("dye",)                       # optional passive scalars
     def initial_conditions(w, block, mesh, p, gamma): ...   # fill primitives
     def boundary(w, block, axis, side, t, p, gamma): ...     # optional: 'user' boundaries
     def source_terms(p): return [...]                        # optional: see hydro.sources
     def potential(x, y, z, p): return phi                    # optional: static gravity
-    def injection(p): return [hydro.injection.Region(...)]   # optional: winds
+    def injection(p): return [hydro.sources.injection.Region(...)]   # optional: winds
     def output_fields(w, block, p): return {name: (array, unit)}   # optional
 
 ``p`` is a namespace holding the resolved parameters.  ``hydro problems NAME``
 prints the declarations, so they are the documentation.  The hooks above are
 those of the Euler system (the default); another system says in its docstring
-which hooks it calls and with what (``hydro.system.System``).
+which hooks it calls and with what (``hydro.core.system.System``).
 
 A parameter may declare the values physics allows, checked with the rest of
 the run file before anything is compiled or written (``hydro check`` too):
@@ -30,7 +30,7 @@ file's own keys are bounded (``low`` is inclusive unless ``low_open``, ``high``
 inclusive; ``**POSITIVE`` is ``low=0.0, low_open=True``).  ``check(value, p,
 mesh, gamma)`` is for rules that involve other parameters or the grid: it sees
 what ``initial_conditions`` sees (``p`` holds every parameter, all within their
-bounds; ``mesh`` is the run's ``hydro.mesh.Mesh``) and returns None or one line
+bounds; ``mesh`` is the run's ``hydro.core.mesh.Mesh``) and returns None or one line
 saying what is wrong; the first line of its docstring is shown by ``hydro
 problems NAME``.  Checks run in the order of PARAMETERS, so a check may take the
 parameters declared before it as valid (declare a centre before its radius).
@@ -80,7 +80,7 @@ class ProblemError(Exception):
 
 def available():
     """Names of the problem modules in the ``hydro.problems`` package."""
-    from . import problems
+    from hydro import problems
     return sorted(m.name for m in pkgutil.iter_modules(problems.__path__)
                   if not m.name.startswith("_"))
 

@@ -26,9 +26,9 @@ import numba
 import numpy as np
 from mpi4py import MPI
 
-from .boundary import edge_layers, ghost_slice
-from .config import ConfigError
-from .mesh import Block
+from hydro.core.boundary import edge_layers, ghost_slice
+from hydro.core.config import ConfigError
+from hydro.core.mesh import Block
 
 
 def split(n, parts, index):

@@ -4,7 +4,7 @@ Ghosts are filled axis by axis over the full extent of the other axes
 (ghosts included), so edge and corner ghosts come out right for any stencil.
 Kinds:
 - periodic: copy of the active cells at the opposite face (an exchange
-  through the process grid, which wraps: ``hydro.parallel``);
+  through the process grid, which wraps: ``hydro.core.parallel``);
 - outflow: what the system says (Euler: zero gradient, a copy of the last active
   cell; the phase-space system: f = f0, delta f = 0);
 - reflecting: mirror image, with what the system says a mirror reverses (Euler:
@@ -49,7 +49,7 @@ class Boundaries:
 
     ``kinds[axis] = (lower, upper)``; ``user_hook`` is the problem's boundary
     function (or None), called with the problem's parameters and the system's
-    ``hook_args``; ``system`` (``hydro.system``) knows what the variables of ``w``
+    ``hook_args``; ``system`` (``hydro.core.system``) knows what the variables of ``w``
     are, for mirrors and user hooks.
     """
 

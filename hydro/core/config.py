@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from . import boundary, problem, reconstruct, riemann, units
-from . import system as systems
+from hydro.core import boundary, problem, reconstruct, units
+from hydro.euler import riemann
+from hydro.core import system as systems
 
 REQUIRED = object()
 HISTORY_ROWS = 1000  # rows of the history over the run unless output.history_dt is set
@@ -327,7 +328,7 @@ def _resolve_problem_params(cfg, system):
     if checked:  # cross-parameter and grid rules see what initial_conditions will see
         from types import SimpleNamespace
 
-        from .mesh import Mesh
+        from hydro.core.mesh import Mesh
         m = cfg["mesh"]
         mesh = Mesh(m["nx"], m["xmin"], m["xmax"],
                     reconstruct.NGHOST[cfg["hydro"]["reconstruction"]], m["geometry"])
@@ -388,7 +389,7 @@ def _check_cooling(cooling):
     if table is None:
         return
     if isinstance(table, str):
-        from .cooling import TABLES, shipped_table
+        from hydro.sources.cooling import TABLES, shipped_table
         if table not in TABLES:
             raise ConfigError(f"cooling.table: unknown table '{table}': one of "
                               f"{', '.join(TABLES)}, or [[T, Lambda], ...] rows"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sources import SourceTerm
+from hydro.sources import SourceTerm
 
 SUBSAMPLES = 8
 

@@ -18,7 +18,7 @@ DEFAULT = "euler"
 
 # name -> the class, or "module:Class" imported the first time it is asked for (the
 # systems' kernel modules are imported only by runs that use them)
-SYSTEMS = {"euler": "hydro.euler:Euler", "vlasov": "hydro.vlasov.system:Vlasov"}
+SYSTEMS = {"euler": "hydro.euler.system:Euler", "vlasov": "hydro.vlasov.system:Vlasov"}
 
 
 class UnknownSystem(KeyError):
@@ -82,7 +82,7 @@ class System:
       state is not finite; ``limits(state, sources)`` [(step, what sets it)] with it
       first; ``limit_step(step, states, parallel)`` a collective last word on the
       step (e.g. an accuracy limit not scaled by ``cfl``);
-    boundaries (``hydro.boundary``)
+    boundaries (``hydro.core.boundary``)
       ``hook_args`` what a problem's hooks get after the parameters (Euler: gamma);
       ``outflow(w, ghost, edge)`` the ghosts of an outflow face (default: copies of
       the edge cells); ``reflect(w, ghost, axis)`` flip the sign of what a mirror
@@ -97,7 +97,7 @@ class System:
       (``integrate``: the driver's exact global volume integral, the same bits on any
       rank count) and ``history_unit(column)``; ``outflow_variables(geometry)`` the
       [(name, v)] of u whose flux through the open faces the budget sums (the
-      update scatters it into the first ghost layer of u, see ``hydro.integrator``);
+      update scatters it into the first ghost layer of u, see ``hydro.euler.integrator``);
       ``physical_units`` whether outputs are in physical units even when the run
       file names none;
     reports
@@ -108,8 +108,8 @@ class System:
       and ``summary_text(sum_int)`` the counters of the progress and final log
       lines (``sum_int`` sums a count over the ranks; collective).
 
-    Euler (``hydro.euler``) is a method-of-lines system: its integrator is
-    ``hydro.integrator.Integrator`` (Shu-Osher stages of ``primitives`` and
+    Euler (``hydro.euler.system``) is a method-of-lines system: its integrator is
+    ``hydro.euler.integrator.Integrator`` (Shu-Osher stages of ``primitives`` and
     ``update``, with ``after_update`` for its first-order flux correction).
 
     The phase-space system (``hydro.vlasov``) is not: u = [delta f] on a 2D (z, v_z)

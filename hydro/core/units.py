@@ -11,7 +11,7 @@ A run without a ``units`` block has code units of 1 cm, 1 g and 1 s (what
 values written with units and cooling tables are converted to). Unless it
 uses cooling, such a run is taken to be dimensionless (Sod, Sedov with
 E = 1, ...: :attr:`UnitSystem.declared` is False), and its snapshots say so:
-no temperature in K, and a marker that plots read (see ``hydro.gdf``). A run
+no temperature in K, and a marker that plots read (see ``hydro.io.gdf``). A run
 in cgs writes ``units: {length: cm}``.
 """
 

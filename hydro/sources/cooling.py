@@ -34,9 +34,9 @@ import os
 import numba
 import numpy as np
 
-from . import threads
-from .euler import row
-from .sources import SourceTerm
+from hydro.core import threads
+from hydro.euler.system import row
+from hydro.sources import SourceTerm
 
 
 TABLES = {"sd93": "cooling_sd93_cie.txt"}
@@ -242,7 +242,7 @@ class Cooling(SourceTerm):
 
     def __init__(self, table, units, mu, hydrogen_fraction, gamma, temperature_floor,
                  heating=0.0, metallicity=1.0, dual_energy=0.0, entropy_index=-1):
-        from .units import M_H, temperature
+        from hydro.core.units import M_H, temperature
         if isinstance(table, str):
             if table not in TABLES:
                 raise ValueError(f"unknown cooling table '{table}': give one of "

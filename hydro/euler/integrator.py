@@ -9,7 +9,7 @@ per stage, c placing the stage in time (t + c dt) for boundaries and sources.
 A stage is: primitives and ghosts -> weights -> the system's update (the flux
 divergence) -> the system's ``after_update`` (Euler: first-order flux
 correction of cells left below the floors) -> unsplit sources.  Any
-method-of-lines system serves (``hydro.system``: ``primitives``, ``update``,
+method-of-lines system serves (``hydro.core.system``: ``primitives``, ``update``,
 ``after_update``); a system with another kind of step (split sweeps) builds its
 own integrator.  The flux kernel scatters
 into the first ghost layer of u too, and the stage weights (which sum to one)
@@ -24,8 +24,8 @@ through each block face until the driver reads and clears it (``outflow``).
 
 import numpy as np
 
-from . import threads
-from .euler import combine
+from hydro.core import threads
+from hydro.euler.system import combine
 
 STAGES = {
     "vl2": ((0.0, 1.0, 0.5, 0.0, True), (1.0, 0.0, 1.0, 0.5, False)),

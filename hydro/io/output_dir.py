@@ -19,7 +19,7 @@ import tempfile
 
 import yaml
 
-from .config import ConfigError
+from hydro.core.config import ConfigError
 
 SUPERSEDED = ".superseded"
 
@@ -44,7 +44,7 @@ def _listing(names):
 
 def check_restart(path, cfg):
     """The header of snapshot ``path`` if the run ``cfg`` can continue from it."""
-    from . import gdf  # h5py: only for a restart
+    from hydro.io import gdf  # h5py: only for a restart
 
     if not os.path.isfile(path):
         raise ConfigError(f"--restart: no such file '{path}'")

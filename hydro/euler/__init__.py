@@ -1,0 +1,2 @@
+"""The Euler system: its variables, time step and flux update (``system``), the
+Riemann solvers and the method-of-lines integrators."""
