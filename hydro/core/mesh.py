@@ -21,6 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def centres(xmin, xmax, n, k):
+    """Centres of cells k (global indices, ghosts below 0 or from n on) of n cells on
+    [xmin, xmax], measured from the middle: mid + (k + 1/2 - n/2) dx.  Cells mirrored
+    about the middle get offsets of exactly opposite sign, so a domain symmetric about
+    0 has exactly antisymmetric centres (xmin + (k + 1/2) dx misses by an ulp, which a
+    limiter's branch at a symmetric extremum turned into a 1e-7 asymmetry of a
+    mirror-symmetric phase-space run)."""
+    return 0.5 * (xmin + xmax) + (np.asarray(k) + 0.5 - 0.5 * n) * ((xmax - xmin) / n)
+
+
 @dataclass
 class Block:
     """A rectangular piece of the grid with ghost zones.
@@ -37,7 +47,7 @@ class Block:
     xmin: tuple  # domain's lower corner, to place cell centres
     gid: int = 0
     geometry: str = "cartesian"  # or "spherical" (1D, x = r)
-    xmax: tuple = None  # domain's upper corner (then centres are placed from the middle)
+    xmax: tuple = None  # domain's upper corner (then ``centres`` places the cells)
     centres: list = field(init=False)
 
     def __post_init__(self):
@@ -45,18 +55,13 @@ class Block:
         self.centres = [self._centres(a) for a in range(3)]
 
     def _centres(self, axis):
-        """Cell centres along one axis, ghosts included.  Given the domain's upper
-        corner, they are measured from its middle, mid + (k + 1/2 - n/2) dx for cell k
-        of n: cells mirrored about the middle then have offsets of exactly opposite
-        sign, so a domain symmetric about 0 has exactly antisymmetric centres (xmin +
-        (k + 1/2) dx misses by an ulp, which a limiter's branch at a symmetric extremum
-        turned into a 1e-7 asymmetry of a mirror-symmetric phase-space run)."""
-        k = np.arange(-self.ng[axis], self.nx[axis] + self.ng[axis]) \
-            + self.left_index[axis] + 0.5
+        """Cell centres along one axis, ghosts included (``centres``; without the
+        domain's upper corner, xmin + (k + 1/2) dx)."""
+        k = np.arange(-self.ng[axis], self.nx[axis] + self.ng[axis]) + self.left_index[axis]
         if self.xmax is None:
-            return self.xmin[axis] + k * self.dx[axis]
+            return self.xmin[axis] + (k + 0.5) * self.dx[axis]
         n = round((self.xmax[axis] - self.xmin[axis]) / self.dx[axis])
-        return 0.5 * (self.xmin[axis] + self.xmax[axis]) + (k - 0.5 * n) * self.dx[axis]
+        return centres(self.xmin[axis], self.xmax[axis], n, k)
 
     @property
     def shape(self):
@@ -136,5 +141,6 @@ class Mesh:
         return self.dx[0] * self.dx[1] * self.dx[2]
 
     def global_centres(self, axis):
-        """Cell-centre coordinates of the whole domain along one axis."""
-        return self.xmin[axis] + (np.arange(self.nx[axis]) + 0.5) * self.dx[axis]
+        """Cell-centre coordinates of the whole domain along one axis (``centres``)."""
+        return centres(self.xmin[axis], self.xmax[axis], self.nx[axis],
+                       np.arange(self.nx[axis]))

@@ -28,10 +28,12 @@ Problem-module hooks (see ``hydro.core.system`` for the driver's side)::
 """
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
 from hydro.core import threads
+from hydro.core.mesh import Mesh
 from hydro.core.system import System
 from hydro.vlasov.equilibrium import cell_average
 from hydro.vlasov.sweep import STENCIL, advect_columns, advect_rows
@@ -67,12 +69,10 @@ class Vlasov(System):
     def _largest_shifts(cfg, equilibrium, step):
         """The largest shifts (in cells) of a half z-drift and of a v-kick on the mesh."""
         m = cfg["mesh"]
-        dz = (m["xmax"][0] - m["xmin"][0]) / m["nx"][0]
-        dv = (m["xmax"][1] - m["xmin"][1]) / m["nx"][1]
-        z = m["xmin"][0] + (np.arange(m["nx"][0]) + 0.5) * dz
-        v = m["xmin"][1] + (np.arange(m["nx"][1]) + 0.5) * dv
-        return (float(np.max(np.abs(v))) * 0.5 * step / dz,
-                float(np.max(np.abs(equilibrium.potential.accel(z)))) * step / dv)
+        mesh = Mesh(m["nx"], m["xmin"], m["xmax"], 0)
+        z, v = mesh.global_centres(0), mesh.global_centres(1)
+        return (float(np.max(np.abs(v))) * 0.5 * step / mesh.dx[0],
+                float(np.max(np.abs(equilibrium.potential.accel(z)))) * step / mesh.dx[1])
 
     @classmethod
     def check_config(cls, cfg, module):
@@ -103,7 +103,6 @@ class Vlasov(System):
 
     @staticmethod
     def _equilibrium(cfg, module):
-        from types import SimpleNamespace
         return module.equilibrium(SimpleNamespace(**cfg["problem_params"]))
 
     @classmethod
