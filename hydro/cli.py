@@ -73,6 +73,8 @@ def _problems(args):
     except problem.ProblemError:
         raise config.ConfigError(f"problems: unknown problem '{args.name}'"
                                  f"{config.closest(args.name, problem.available())}") from None
+    except problem.BrokenProblem as e:
+        raise config.ConfigError(str(e)) from None
     return 0
 
 

@@ -82,6 +82,26 @@ def one_line(result, status):
     return lines[0]
 
 
+# -- a problem module that cannot be imported -----------------------------------------
+
+@pytest.mark.parametrize("source,needle", [
+    ("from hydro.problem import Parameter\n", "ModuleNotFoundError: No module named "
+                                               "'hydro.problem'"),
+    ("def initial_conditions(:\n", "SyntaxError"),
+])
+def test_a_problem_file_that_does_not_import_is_one_line(tmp_path, source, needle):
+    """A user's problem file with a syntax error, or an import of what is not there
+    (an old module path), is exit 2 with one line naming the file, for run, check and
+    problems."""
+    (tmp_path / "mine.py").write_text(source)
+    write(tmp_path, {"problem": "mine.py", "mesh": {"nx": [16]}, "output": {"dir": "out"}})
+    for command in (["run", "params.yaml"], ["check", "params.yaml"],
+                    ["problems", str(tmp_path / "mine.py")]):
+        line = one_line(hydro(tmp_path, *command), 2)
+        assert "cannot import" in line and "mine.py" in line and needle in line, line
+    assert not (tmp_path / "out").exists()
+
+
 # -- a state that is not finite --------------------------------------------------------
 
 def test_exact_sum_of_non_finite_values_stays_in_its_buffer():

@@ -293,6 +293,8 @@ def _resolve_problem_params(cfg, system):
     except problem.ProblemError:
         raise ConfigError(f"problem: unknown problem '{cfg['problem']}'"
                           f"{closest(cfg['problem'], problem.available())}") from None
+    except problem.BrokenProblem as e:
+        raise ConfigError(str(e)) from None
     declared = {p.name: p for p in getattr(module, "PARAMETERS", [])}
     given = cfg["problem_params"] or {}
     if not isinstance(given, dict):
@@ -435,8 +437,8 @@ def _schema(raw):
     try:
         module = problem.load(raw["problem"])
         axis_units = tuple(systems.get(systems.system_name(module)).axis_units)
-    except (problem.ProblemError, systems.UnknownSystem, KeyError, TypeError,
-            AttributeError):
+    except (problem.ProblemError, problem.BrokenProblem, systems.UnknownSystem, KeyError,
+            TypeError, AttributeError):
         return SCHEMA
     mesh = dict(SCHEMA["mesh"], xmin=replace(SCHEMA["mesh"]["xmin"], unit=axis_units),
                 xmax=replace(SCHEMA["mesh"]["xmax"], unit=axis_units))

@@ -78,6 +78,10 @@ class ProblemError(Exception):
     pass
 
 
+class BrokenProblem(Exception):
+    """A problem module that exists but cannot be imported; the message is one line."""
+
+
 def available():
     """Names of the problem modules in the ``hydro.problems`` package."""
     from hydro import problems
@@ -88,18 +92,23 @@ def available():
 def load(name):
     """Import ``hydro.problems.<name>``, or a problem module from a file if ``name`` ends
     in ``.py`` (a user's own problem kept beside the run file); ProblemError if
-    there is none."""
-    if name.endswith(".py"):
-        if not os.path.isfile(name):
-            raise ProblemError(name)
+    there is none, BrokenProblem if importing it fails (a syntax error, an import of
+    something that is not there)."""
+    if not (os.path.isfile(name) if name.endswith(".py") else name in available()):
+        raise ProblemError(name)
+    try:
+        if not name.endswith(".py"):
+            return importlib.import_module(f"hydro.problems.{name}")
         spec = importlib.util.spec_from_file_location(
             os.path.splitext(os.path.basename(name))[0], name)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
-    if name not in available():
-        raise ProblemError(name)
-    return importlib.import_module(f"hydro.problems.{name}")
+    except Exception as e:
+        if os.environ.get("HYDRO_DEBUG"):
+            raise
+        raise BrokenProblem(f"problem: cannot import '{name}': {type(e).__name__}: "
+                            f"{str(e).splitlines()[0] if str(e) else ''}") from None
 
 
 def summary(module):
