@@ -182,9 +182,15 @@ class Vlasov(System):
         """The mass of f per unit area and its mean z, v_z and z v_z: exact sums of f,
         z f, v f and z v f over the grid."""
         block = state.block
-        f = self.f0_cells(block) + state.u[(0,) + block.active]
+        moments = state.scratch.get("moments")  # kept: new arrays cost 5x the arithmetic
+        if moments is None:
+            moments = state.scratch["moments"] = np.empty((4, 1) + block.nx[1::-1])
         z, v, _ = block.coordinates()
-        mass, zf, vf, zvf = integrate((a, [Ellipsis]) for a in (f, z * f, v * f, z * v * f))
+        np.add(self.f0_cells(block), state.u[(0,) + block.active], out=moments[0])
+        np.multiply(moments[0], z, out=moments[1])
+        np.multiply(moments[0], v, out=moments[2])
+        np.multiply(moments[1], v, out=moments[3])
+        mass, zf, vf, zvf = integrate((a, [Ellipsis]) for a in moments)
         return [mass, zf / mass, vf / mass, zvf / mass]
 
     def history_unit(self, column):
