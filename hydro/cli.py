@@ -30,13 +30,14 @@ def _on_rank0(comm, action):
 def _run(args):
     from mpi4py import MPI
 
+    from hydro.core import system as systems
     from hydro.core.mesh import Mesh
     from hydro.core.parallel import process_grid
-    from hydro.core.reconstruct import NGHOST
 
     cfg, module = config.load(args.params, args.overrides)
     m = cfg["mesh"]
-    mesh = Mesh(m["nx"], m["xmin"], m["xmax"], NGHOST[cfg["hydro"]["reconstruction"]],
+    mesh = Mesh(m["nx"], m["xmin"], m["xmax"],
+                systems.get(systems.system_name(module)).ghost_cells(cfg, module),
                 m["geometry"])
     process_grid(MPI.COMM_WORLD.Get_size(), mesh.nx, mesh.ng, mesh.ndim, m["ranks"])
 

@@ -214,6 +214,7 @@ def test_history_columns_and_units(serial):
     ("mesh.xmax=['2.5 kpc','100 kpc']", "mesh.xmax[1]"),
     ("mesh.nx=[800,3]", "mesh.nx[1]: must be >= 5"),
     ("vlasov.step=2", "vlasov.step: must be"),
+    ("hydro.cfl=0.5", "hydro: not read by the vlasov system"),
 ])
 def test_bad_run_files_are_one_line_and_exit_2(override, message, tmp_path):
     path = tmp_path / "run.yaml"
@@ -222,4 +223,26 @@ def test_bad_run_files_are_one_line_and_exit_2(override, message, tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_hydro_run_refuses_the_vlasov_block(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump({"problem": "sod", "mesh": {"nx": [32]},
+                                    "vlasov": {"step": 0.01}}))
+    result = subprocess.run([sys.executable, "-m", "hydro", "check", str(path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "vlasov: not read by the euler system" in result.stderr
+
+
+def test_process_grid_is_checked_with_the_phase_space_ghosts(tmp_path):
+    """800 x 16 cells need 7 ghost layers (a half drift of the 93.75 km/s row moves 4.0
+    cells): 4 ranks along v_z would hold 4 rows each, too few; refused before anything
+    runs (with Euler's 3 ghosts the check passed)."""
+    params = yaml.safe_load(yaml.safe_dump(RUN))
+    params["mesh"].update(nx=[800, 16], ranks=[1, 4])
+    params["output"]["dir"] = str(tmp_path / "out")
+    result = mpirun(4, params, tmp_path, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "thinner than the 7 ghost layers" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

@@ -19,6 +19,7 @@ from hydro.core import system as systems
 
 REQUIRED = object()
 HISTORY_ROWS = 1000  # rows of the history over the run unless output.history_dt is set
+SYSTEM_BLOCKS = ("hydro", "cooling", "vlasov")  # blocks one system or another reads
 
 
 class ConfigError(Exception):
@@ -461,10 +462,19 @@ def resolve(raw):
         raise ConfigError(f"mesh.boundary: 'user' needs a boundary() hook, which problem "
                           f"'{cfg['problem']}' does not have; allowed: periodic, outflow, "
                           f"reflecting")
-    error = systems.get(name).check_config(cfg, module)
+    system_class = systems.get(name)
+    for block in SYSTEM_BLOCKS:  # another system's keys would be silently ignored
+        if block not in system_class.config_blocks:
+            if raw.get(block):
+                own = ", ".join(system_class.config_blocks) or "none"
+                raise ConfigError(f"{block}: not read by the {name} system of problem "
+                                  f"'{cfg['problem']}' (its own blocks: {own})")
+            del cfg[block]
+    error = system_class.check_config(cfg, module)
     if error:
         raise ConfigError(error)
-    _check_cooling(cfg["cooling"])
+    if "cooling" in cfg:
+        _check_cooling(cfg["cooling"])
     if cfg["output"]["history_dt"] is None:  # a long run's history stays a few hundred kB
         cfg["output"]["history_dt"] = cfg["time"]["tlim"] / HISTORY_ROWS
     if cfg["output"]["basename"] is None:

@@ -65,9 +65,11 @@ class System:
 
     set-up
       ``axis_units`` (class attribute) the code unit of each mesh axis, which the
-      run file's ``mesh.xmin``/``xmax`` are converted to; ``check_config(cfg,
-      module)`` (class method) the system's own rules on the resolved run file,
-      None or one line (a configuration error, exit 2, before anything compiles);
+      run file's ``mesh.xmin``/``xmax`` are converted to; ``config_blocks`` the
+      run-file blocks of its own it reads (those of other systems are refused);
+      ``check_config(cfg, module)`` (class method) the system's own rules on the
+      resolved run file, None or one line (a configuration error, exit 2, before
+      anything compiles); ``ghost_cells(cfg, module)`` (class method) its nghost;
       ``from_config(cfg, module)`` (class method) the instance for a run;
       ``nvar``, ``nghost``, ``conserved_names`` (u's variables, the snapshots'
       restart data), ``primitive_names``; ``allocate(block)``;
@@ -127,12 +129,19 @@ class System:
     hook_args = ()
     step_rule = "the Courant condition"  # what ``primitives``' step is called in reports
     axis_units = ("code_length",) * 3  # the code unit of each mesh axis (mesh.xmin, xmax)
+    config_blocks = ()  # the run-file blocks of its own that the system reads
 
     @classmethod
     def check_config(cls, cfg, module):
         """The system's own rules on a resolved configuration: None, or one line
         saying what is wrong (a configuration error)."""
         return None
+
+    @classmethod
+    def ghost_cells(cls, cfg, module):
+        """The ghost layers a run of this configuration needs (``nghost`` of the
+        instance), known before the instance is built: for the process grid's check."""
+        return cls.nghost
 
     @classmethod
     def from_config(cls, cfg, module):

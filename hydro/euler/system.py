@@ -510,6 +510,12 @@ class Euler(System):
         self.cooling_options = None  # the run file's cooling block
         self.cooling = None  # the Cooling source once ``source_terms`` has made it
 
+    config_blocks = ("hydro", "cooling")
+
+    @classmethod
+    def ghost_cells(cls, cfg, module):
+        return reconstruct.NGHOST[cfg["hydro"]["reconstruction"]]
+
     @classmethod
     def check_config(cls, cfg, module):
         """Enough cells for the reconstruction's stencil, and a stable Courant number."""

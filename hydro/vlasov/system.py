@@ -49,6 +49,7 @@ class Vlasov(System):
     cfl = 1.0
     conserved_names = ("delta_f",)
     axis_units = ("code_length", VELOCITY, "code_length")
+    config_blocks = ("vlasov",)
     step_rule = "the accuracy step"
 
     def __init__(self, equilibrium, step, nghost):
@@ -94,7 +95,7 @@ class Vlasov(System):
         if cfg["vlasov"]["dt"] is None and equilibrium.potential.period is None:
             return ("vlasov.dt: required, since this potential has no vertical period "
                     "for vlasov.step to be a fraction of")
-        ng = cls._ghosts(cfg, equilibrium)
+        ng = cls.ghost_cells(cfg, module)
         for axis in range(2):
             if m["nx"][axis] < ng:
                 return (f"mesh.nx[{axis}]: must be >= {ng}, the ghost cells of the "
@@ -106,14 +107,16 @@ class Vlasov(System):
         return module.equilibrium(SimpleNamespace(**cfg["problem_params"]))
 
     @classmethod
-    def _ghosts(cls, cfg, equilibrium):
+    def ghost_cells(cls, cfg, module):
+        """The largest whole-cell shift of a step, plus the reconstruction's stencil."""
+        equilibrium = cls._equilibrium(cfg, module)
         shifts = cls._largest_shifts(cfg, equilibrium, cls._step(cfg, equilibrium))
         return int(max(shifts)) + STENCIL
 
     @classmethod
     def from_config(cls, cfg, module):
         equilibrium = cls._equilibrium(cfg, module)
-        return cls(equilibrium, cls._step(cfg, equilibrium), cls._ghosts(cfg, equilibrium))
+        return cls(equilibrium, cls._step(cfg, equilibrium), cls.ghost_cells(cfg, module))
 
     @property
     def hook_args(self):
