@@ -45,6 +45,7 @@ class Advection(system.System):
     nghost = 1
     conserved_names = ("q",)
     step_rule = "the advection speed"
+    config_blocks = ("hydro",)  # it takes its Courant number from hydro.cfl
 
     def __init__(self, speed, cfl):
         self.speed = speed
