@@ -246,3 +246,30 @@ def test_process_grid_is_checked_with_the_phase_space_ghosts(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "thinner than the 7 ghost layers" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+NAN_PROBLEM = """
+import math
+from hydro.vlasov import Equilibrium, Harmonic
+SYSTEM = "vlasov"
+PARAMETERS = []
+
+
+def equilibrium(p):
+    return Equilibrium(Harmonic(1.0))
+
+
+def initial_conditions(w, block, mesh, p, eq):
+    w[0][block.active][0, 5, 7] = math.nan
+"""
+
+
+def test_a_non_finite_phase_space_cell_is_named_by_z_and_v_z(tmp_path):
+    (tmp_path / "nan.py").write_text(NAN_PROBLEM)
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump({"problem": "nan.py", "mesh": {"nx": [16, 12]},
+                                    "output": {"dir": str(tmp_path / "out")}}))
+    result = subprocess.run([sys.executable, "-m", "hydro", "run", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "cell 7, 5 (z, v_z = 0.46875, 0.458333)" in result.stderr, result.stderr

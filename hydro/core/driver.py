@@ -213,7 +213,7 @@ class Simulation:
         local = (i, j, k)
         index = [int(block.left_index[a] + local[a]) for a in range(ndim)]
         centre = [float(block.centres[a][block.ng[a] + local[a]]) for a in range(ndim)]
-        names = "xyz"[:ndim]
+        names = self.system.axis_names[:ndim]
         return (f"cell {', '.join(map(str, index))} ({', '.join(names)} = "
                 f"{', '.join(f'{x:.6g}' for x in centre)})")
 

@@ -65,8 +65,9 @@ class System:
 
     set-up
       ``axis_units`` (class attribute) the code unit of each mesh axis, which the
-      run file's ``mesh.xmin``/``xmax`` are converted to; ``config_blocks`` the
-      run-file blocks of its own it reads (those of other systems are refused);
+      run file's ``mesh.xmin``/``xmax`` are converted to, and ``axis_names``;
+      ``config_blocks`` the run-file blocks of its own it reads (those of other
+      systems are refused);
       ``check_config(cfg, module)`` (class method) the system's own rules on the
       resolved run file, None or one line (a configuration error, exit 2, before
       anything compiles); ``ghost_cells(cfg, module)`` (class method) its nghost;
@@ -129,6 +130,7 @@ class System:
     hook_args = ()
     step_rule = "the Courant condition"  # what ``primitives``' step is called in reports
     axis_units = ("code_length",) * 3  # the code unit of each mesh axis (mesh.xmin, xmax)
+    axis_names = ("x", "y", "z")  # what reports call the mesh axes
     config_blocks = ()  # the run-file blocks of its own that the system reads
 
     @classmethod

@@ -49,6 +49,7 @@ class Vlasov(System):
     cfl = 1.0
     conserved_names = ("delta_f",)
     axis_units = ("code_length", VELOCITY, "code_length")
+    axis_names = ("z", "v_z", "")
     config_blocks = ("vlasov",)
     step_rule = "the accuracy step"
 
@@ -175,7 +176,7 @@ class Vlasov(System):
                 "energy": (energy, f"({VELOCITY})**2")}
 
     def gdf_parameters(self):
-        return {"system": self.name, "axis_names": "z,v_z",
+        return {"system": self.name, "axis_names": ",".join(self.axis_names[:2]),
                 "axis_units": f"code_length,{VELOCITY}"}
 
     def history_columns(self, geometry):
