@@ -273,3 +273,13 @@ def test_a_non_finite_phase_space_cell_is_named_by_z_and_v_z(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "cell 7, 5 (z, v_z = 0.46875, 0.458333)" in result.stderr, result.stderr
+
+
+def test_a_step_below_dt_min_says_what_sets_it(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(RUN | {"output": {"dir": str(tmp_path / "out")}}))
+    result = subprocess.run([sys.executable, "-m", "hydro", "run", str(path),
+                             "time.dt_min=1 Myr"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "dt collapsed to 5.223" in result.stderr and \
+        "set by vlasov.step (or vlasov.dt)" in result.stderr, result.stderr

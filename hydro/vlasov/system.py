@@ -201,6 +201,10 @@ class Vlasov(System):
         return {"mass": "code_mass/code_length**2", "mean_z": "code_length",
                 "mean_vz": VELOCITY, "mean_zvz": f"code_length*{VELOCITY}"}.get(column, "")
 
+    def limit_text(self, state, what, cell_text, ndim):
+        """The step is the run file's choice, not a cell's."""
+        return "set by vlasov.step (or vlasov.dt)"
+
     def describe(self):
         return (f"phase space (z, v_z): Strang-split flux-form semi-Lagrangian PPM sweeps, "
                 f"step {self.step:.6g}")
