@@ -16,12 +16,14 @@ from common import simulate
 from hydro.core import config
 from hydro.io import gdf, history
 from hydro.core import system as systems
-from hydro.vlasov.sweep import STENCIL, advect_columns, advect_rows
+from hydro.vlasov import positivity
+from hydro.vlasov.sweep import (FILTER_REACH, STENCIL, advect_columns, advect_rows,
+                                f0_parabolas, filter_columns)
 from test_mpi import assemble, mpirun
 
 RUN = {"problem": "phase_mixing",
        "units": {"length": "kpc", "time": "Myr", "mass": "Msun"},
-       "mesh": {"nx": [40, 36], "xmin": ["-2.5 kpc", "-100 km/s"],
+       "mesh": {"nx": [40, 40], "xmin": ["-2.5 kpc", "-100 km/s"],
                 "xmax": ["2.5 kpc", "100 km/s"], "boundary": ["outflow", "outflow"]},
        "time": {"tlim": "30 Myr"},
        "output": {"dt": "10 Myr"},
@@ -33,12 +35,20 @@ def line(values, ng):
     return np.concatenate([np.zeros(ng), values, np.zeros(ng)])
 
 
-def advect(values, shift, ng=12, low=None):
-    """One line advected by ``shift`` cells (one row through advect_rows)."""
+def unbounded(q):
+    """A bound that never acts (no cell is below minus infinity)."""
+    return (np.full_like(q, -np.inf), q, q, q)
+
+
+def advect(values, shift, ng=12, f0=None, bound=None):
+    """One line advected by ``shift`` cells (one row through advect_rows), bounded by
+    f = f0 + delta f >= 0 for an f0 line (or ``bound`` of the whole line), or not."""
     q = line(values, ng)[None]
     out = np.zeros_like(q)
-    low = np.full_like(q, -np.inf) if low is None else line(low, ng)[None]
-    advect_rows(q, low, out, np.array([shift]), 1.0, 0, 1, ng, 0, 1)
+    if bound is None:
+        f0 = None if f0 is None else line(f0, ng)[None]
+        bound = unbounded(q) if f0 is None else f0_parabolas(f0, np.array([shift])) + (f0,)
+    advect_rows(q, bound, out, np.array([shift]), 1.0, 0, 1, ng, 0, 1)
     return out[0, ng:-ng]
 
 
@@ -46,7 +56,7 @@ def periodic_advect(values, shift, ng=12):
     """As ``advect`` on a periodic line (ghosts wrapped from the other end)."""
     q = np.concatenate([values[-ng:], values, values[:ng]])[None]
     out = np.zeros_like(q)
-    advect_rows(q, np.full_like(q, -np.inf), out, np.array([shift]), 1.0, 0, 1, ng, 0, 1)
+    advect_rows(q, unbounded(q), out, np.array([shift]), 1.0, 0, 1, ng, 0, 1)
     return out[0, ng:-ng]
 
 
@@ -93,11 +103,32 @@ def test_reconstruction_respects_the_lower_bound():
     values = np.zeros(60)
     values[20:40:3] = 1.0
     values[30] = 1e-3
-    unbounded = advect(values, 0.45)
-    bounded = advect(values, 0.45, low=np.zeros(60))
-    assert unbounded.min() < -1e-3  # the undershoot the bound prevents
+    free = advect(values, 0.45)
+    bounded = advect(values, 0.45, f0=np.zeros(60))
+    assert free.min() < -1e-3  # the undershoot the bound prevents
     assert bounded.min() >= 0.0
     assert math.fsum(bounded) == pytest.approx(math.fsum(values), rel=1e-14, abs=0)
+
+
+def test_the_bound_leaves_a_correct_profile_alone():
+    """In the tail of f0 (a factor e every 2 cells) a region a kick emptied has delta f
+    close to -f0: f = f0 / 100 is smooth and positive, so the bound on f = f0's parabola
+    + delta f's must not act (the bits of the unbounded sweep); a floor at -mean(f0)
+    per cell, which the bound once was, clips it by more than a tenth of the local f."""
+    ng = 12
+    f0 = (np.exp(-0.5 * np.arange(-ng, 60 + ng)) * (np.exp(0.5) - 1) / 0.5)[None]
+    delta = -0.99 * f0
+
+    def sweep(shift, bound):
+        out = np.zeros_like(delta)
+        advect_rows(delta, bound, out, np.array([shift]), 1.0, 0, 1, ng, 0, 1)
+        return out[0, ng:-ng]
+
+    for shift in (0.45, -0.45, 2.3):
+        free = sweep(shift, unbounded(delta))
+        assert np.array_equal(sweep(shift, f0_parabolas(f0, np.array([shift])) + (f0,)), free)
+        clipped = sweep(shift, (-f0, f0, f0, f0))
+        assert np.max(np.abs(clipped - free) / (0.01 * f0[0, ng:-ng])) > 0.1
 
 
 def test_columns_sweep_as_rows_do():
@@ -106,23 +137,58 @@ def test_columns_sweep_as_rows_do():
     ng, n = 9, 37  # several tiles and a partial one
     q = rng.random((n + 2 * ng, n + 2 * ng))
     speeds = rng.uniform(-6, 6, n + 2 * ng)
-    low = np.zeros_like(q)
+    f0 = 0.5 * rng.random(q.shape)
     rows, columns = np.zeros_like(q), np.zeros_like(q)
-    advect_rows(q.T.copy(), low, rows, speeds, 1.0, ng, ng + n, ng, 0, 1)
-    advect_columns(q, low, columns, speeds, 1.0, ng, ng + n, ng, 0, 1)
+    bound = f0_parabolas(f0.T.copy(), speeds) + (f0.T.copy(),)
+    advect_rows(q.T.copy() - 0.7, bound, rows, speeds, 1.0, ng, ng + n, ng, 0, 1)
+    advect_columns(q - 0.7, tuple(np.ascontiguousarray(a.T) for a in bound), columns, speeds,
+                   1.0, ng, ng + n, ng, 0, 1)
     assert np.array_equal(rows.T[ng:-ng, ng:-ng], columns[ng:-ng, ng:-ng])
 
 
+def test_velocity_filter_transfer_conservation_and_positivity():
+    """The filter along v multiplies a mode of L cells per wavelength by
+    1 - s sin^12(pi / L) (the 2 dv mode by 1 - s), conserves mass, moves none through
+    a face of the domain, keeps f = f0 + delta f >= 0 and mirrored columns mirrored."""
+    n, ng = 120, FILTER_REACH
+    rows = np.arange(n + 2 * ng)
+    f0 = np.zeros((n + 2 * ng, 3))
+    for wavelength in (2, 3, 4, 6, 10):
+        for s in (1.0, 0.3):
+            q = np.repeat(np.cos(2 * np.pi * rows / wavelength)[:, None], 3, axis=1)
+            out = np.zeros_like(q)
+            filter_columns(q, f0 + 10.0, out, s, (0, n + 2 * ng), 0, 3, 0, 1)
+            expected = (1 - s * np.sin(np.pi / wavelength) ** 12) * q
+            inner = slice(ng, n + ng)
+            assert np.max(np.abs(out[inner] - expected[inner])) < 1e-13, (wavelength, s)
+    rng = np.random.default_rng(4)
+    q = np.zeros((n + 2 * ng, 2))
+    q[ng:n + ng:3, 0] = rng.random(len(range(ng, n + ng, 3)))
+    q[:, 1] = q[::-1, 0]
+    out = np.zeros_like(q)
+    filter_columns(q, f0[:, :2], out, 1.0, (ng, n + ng), 0, 2, 0, 1)
+    inner = slice(ng, n + ng)
+    assert out[inner].min() >= 0.0 and np.any(out[inner] != q[inner])
+    assert math.fsum(out[inner, 0]) == pytest.approx(math.fsum(q[inner, 0]), rel=1e-14, abs=0)
+    assert np.array_equal(out[inner, 1], out[inner, 0][::-1])
+
+
 def test_ghosts_cover_the_largest_shift():
-    """The system asks for floor(largest shift) + 3 ghost cells: on 400 x 36 cells the
-    half z-drift of the fastest row moves 2.07 cells, the kick 0.2."""
+    """The system asks for floor(largest shift) + 3 ghost cells, along v the filter's
+    reach more, and at least what the positivity fix reads: on 2000 x 36 cells the
+    half z-drift of the fastest row moves 10.35 cells; on 400 x 36, 2.07 cells and the
+    kick 0.2."""
     params = yaml.safe_load(yaml.safe_dump(RUN))
-    params["mesh"]["nx"] = [400, 36]
-    system = systems.build(*config.resolve(params))
     v_max = (100.0 - 100.0 / 36) / 977.7922216807891  # the fastest row's km/s in kpc/Myr
-    shift = v_max * 0.5 * system.step / (5.0 / 400)
-    assert 2.0 < shift < 3.0
-    assert system.nghost == 2 + STENCIL
+    params["mesh"]["nx"] = [2000, 36]
+    system = systems.build(*config.resolve(params))
+    shift = v_max * 0.5 * system.step / (5.0 / 2000)
+    assert 10.0 < shift < 11.0
+    assert system.nghost == 10 + STENCIL
+    params["mesh"]["nx"] = [400, 36]
+    assert systems.build(*config.resolve(params)).nghost == FILTER_REACH + STENCIL
+    params["vlasov"] = {"filter": 0.0}
+    assert systems.build(*config.resolve(params)).nghost == max(2 + STENCIL, positivity.REACH)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +199,7 @@ def serial(tmp_path_factory):
 
 def final_state(directory):
     path = sorted(pathlib.Path(directory).glob("*.h5"))[-1]
-    _, u = gdf.read_conserved_region(path, (0, 0, 0), (40, 36, 1))
+    _, u = gdf.read_conserved_region(path, (0, 0, 0), (40, 40, 1))
     return path, u
 
 
@@ -149,8 +215,8 @@ def test_same_bits_for_any_rank_count(n, ranks, threads, serial, tmp_path):
     ref_path, ref_u = final_state(serial[1])
     assert np.abs(ref_u).max() > 0 and np.array_equal(u, ref_u)
     for name in ("f", "delta_f", "energy"):
-        assert np.array_equal(assemble(path, name, (40, 36, 1)),
-                              assemble(ref_path, name, (40, 36, 1))), name
+        assert np.array_equal(assemble(path, name, (40, 40, 1)),
+                              assemble(ref_path, name, (40, 40, 1))), name
     assert history.read(next((tmp_path / "out").glob("*.hst"))) == \
         history.read(next(serial[1].glob("*.hst")))
 
@@ -212,7 +278,7 @@ def test_history_columns_and_units(serial):
     ("mesh.boundary=[reflecting,outflow]", "'reflecting' is not a phase-space boundary"),
     ("mesh.boundary=[outflow,periodic]", "the v_z axis cannot be periodic"),
     ("mesh.xmax=['2.5 kpc','100 kpc']", "mesh.xmax[1]"),
-    ("mesh.nx=[800,3]", "mesh.nx[1]: must be >= 5"),
+    ("mesh.nx=[800,3]", "mesh.nx[1]: must be >= 10"),
     ("vlasov.step=2", "vlasov.step: must be"),
     ("hydro.cfl=0.5", "hydro: not read by the vlasov system"),
 ])
@@ -236,11 +302,12 @@ def test_a_hydro_run_refuses_the_vlasov_block(tmp_path):
 
 
 def test_process_grid_is_checked_with_the_phase_space_ghosts(tmp_path):
-    """800 x 16 cells need 7 ghost layers (a half drift of the 93.75 km/s row moves 4.0
-    cells): 4 ranks along v_z would hold 4 rows each, too few; refused before anything
-    runs (with Euler's 3 ghosts the check passed)."""
+    """800 x 16 cells need 7 ghost layers without the velocity filter (a half drift of
+    the 93.75 km/s row moves 4.0 cells): 4 ranks along v_z would hold 4 rows each, too
+    few; refused before anything runs (with Euler's 3 ghosts the check passed)."""
     params = yaml.safe_load(yaml.safe_dump(RUN))
     params["mesh"].update(nx=[800, 16], ranks=[1, 4])
+    params["vlasov"] = {"filter": 0.0}
     params["output"]["dir"] = str(tmp_path / "out")
     result = mpirun(4, params, tmp_path, timeout=120)
     assert result.returncode == 2, result.stderr
