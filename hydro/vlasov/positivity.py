@@ -111,6 +111,18 @@ def fill_negatives(delta, f0, out, added, real, active):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def count_negative(delta, f0, active):
+    """The number of active cells with f = f0 + delta < 0."""
+    a0, a1, b0, b1 = active
+    count = 0
+    for j in range(a0, a1):
+        for i in range(b0, b1):
+            if f0[j, i] + delta[j, i] < 0.0:
+                count += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def take_from_positive(out, f0, active, fraction):
     """f -> (1 - fraction) f on the active cells of positive f (delta f ``out`` in
     place): how the mass that ``fill_negatives`` added on some rank is taken back."""
