@@ -88,8 +88,9 @@ SCHEMA = {
                   "where the potential has no vertical period)", low=0.0, low_open=True,
                   unit="code_time"),
         "filter": Key("float", 1.0, "phase-space runs: the velocity filter's strength, the "
-                      "fraction of the grid-scale (2 dv) mode in v removed each step "
-                      "(filaments no grid resolves; 0 = off)", low=0.0, high=1.0),
+                      "fraction of the grid-scale (2 dv) mode in v it removes, every "
+                      "dz / (2 pi dv) of time (filaments no grid resolves; 0 = off)",
+                      low=0.0, high=1.0),
     },
     "time": {
         "tlim": Key("float", 1.0, "end time", low=0.0, low_open=True, unit="code_time"),

@@ -44,15 +44,22 @@ filtration, Klimas & Farrell 1994, J. Comput. Phys. 110, 150):
     q_new = q - s (-1)^p (delta^2 / 4)^p q,    transfer 1 - s sin^(2p)(theta/2),
 
 theta = kappa dv the wavenumber in v in radians per cell, p = ``FILTER_ORDER``
-and s the run file's ``vlasov.filter`` (1 removes the 2 dv mode in one step).
-A mode of ten cells per wavelength keeps all but 8e-7 of itself per step, one
-of six cells all but 2.4e-4.  The
+and s the run file's ``vlasov.filter`` (1 removes the 2 dv mode at once).  A
+mode of ten cells per wavelength keeps all but 8e-7 of itself each time, one of
+six cells all but 2.4e-4.  It is applied at a fixed interval of time, in each
+step that crosses a multiple of ``filter_interval`` = dz / (2 pi dv), and not
+every step, so that its action does not grow as the step shrinks: a filament's
+phase in v advances at most at pi dv / dz per unit time (the drift of a
+z-structure at the grid scale), so between two applications by half a radian,
+and none can cross the band where the filter acts (sin^12(theta/2) > 1/2 over
+1.8 radians around theta = pi) without meeting it three times.  The
 filter is written as face fluxes, so it conserves mass; each cell's outgoing
 fluxes are scaled so that it keeps f >= 0 (Zalesak 1979, J. Comput. Phys. 31,
 335, the donor limit); a filtered value reads ``FILTER_REACH`` cells on either
 side.
 """
 
+import math
 from math import comb
 
 import numba
@@ -73,6 +80,12 @@ FILTER_WEIGHTS = np.array([(-1) ** (k + 1) * comb(2 * FILTER_ORDER - 1, FILTER_O
 # the donor limit scales a cell's outflow to a hair below its content, so that the
 # rounding of the scaled fluxes cannot take f below zero
 DONOR_SHORT = 1.0 - 2.0 ** -48
+
+
+def filter_interval(dz, dv):
+    """The time between two applications of the velocity filter on a grid of cells
+    dz x dv: half a radian of the fastest growth of a filament's phase in v."""
+    return dz / (2.0 * math.pi * dv)
 
 
 @numba.njit(inline="always")

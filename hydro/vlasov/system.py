@@ -38,7 +38,7 @@ from hydro.core.system import System
 from hydro.vlasov.equilibrium import cell_average
 from hydro.vlasov import positivity
 from hydro.vlasov.sweep import (FILTER_REACH, STENCIL, advect_columns, advect_rows,
-                                f0_parabolas, filter_columns)
+                                f0_parabolas, filter_columns, filter_interval)
 
 F_UNIT = "code_mass*code_time/code_length**4"  # f: density per unit velocity
 VELOCITY = "code_length/code_time"
@@ -55,11 +55,12 @@ class Vlasov(System):
     config_blocks = ("vlasov",)
     step_rule = "the accuracy step"
 
-    def __init__(self, equilibrium, step, nghost, filter_strength):
+    def __init__(self, equilibrium, step, nghost, filter_strength, filter_interval):
         self.equilibrium = equilibrium
         self.step = step
         self.nghost = nghost
         self.filter = filter_strength
+        self.filter_interval = filter_interval
         self._f0 = {}
 
     # -- set-up
@@ -122,8 +123,10 @@ class Vlasov(System):
     @classmethod
     def from_config(cls, cfg, module):
         equilibrium = cls._equilibrium(cfg, module)
+        m = cfg["mesh"]
+        dz, dv = ((m["xmax"][a] - m["xmin"][a]) / m["nx"][a] for a in (0, 1))
         return cls(equilibrium, cls._step(cfg, equilibrium), cls.ghost_cells(cfg, module),
-                   cfg["vlasov"]["filter"])
+                   cfg["vlasov"]["filter"], filter_interval(dz, dv))
 
     @property
     def hook_args(self):
@@ -227,9 +230,10 @@ class Vlasov(System):
 
 
 class Strang:
-    """One cycle: half z-drift, v-kick (after the velocity filter), half z-drift
-    (Strang 1968), each sweep followed by the ghosts of its result (halo exchange
-    and boundaries); then any cell left with f < 0 is made up from its neighbours
+    """One cycle: half z-drift, v-kick (after the velocity filter, in a step that
+    crosses a multiple of its interval), half z-drift (Strang 1968), each sweep
+    followed by the ghosts of its result (halo exchange and boundaries); then any
+    cell left with f < 0 is made up from its neighbours
     (``hydro.vlasov.positivity``)."""
 
     combines = False
@@ -265,9 +269,9 @@ class Strang:
                                       tuple(ranges), active)
         return self._cache[block.gid]
 
-    def _sweep(self, state, axis, dt):
-        """Advect delta f (u) along ``axis`` (0: z, 1: v, after the velocity filter)
-        for dt, from w (u with its ghosts)."""
+    def _sweep(self, state, axis, dt, filtered=False):
+        """Advect delta f (u) along ``axis`` (0: z, 1: v, after the velocity filter if
+        ``filtered``) for dt, from w (u with its ghosts)."""
         block, u, w = state.block, state.u, state.w
         row_speeds, column_speeds, along_rows, along_columns, real, _ = \
             self._block_data(block)
@@ -277,7 +281,7 @@ class Strang:
                         ng[1], ng[1] + nx[1], ng[0])
             return
         source = w[0, 0]
-        if self.system.filter > 0.0:
+        if filtered:
             source = state.scratch.get("filtered")
             if source is None:
                 source = state.scratch["filtered"] = np.zeros_like(w[0, 0])
@@ -297,7 +301,10 @@ class Strang:
         """One cycle from t to t + dt; on entry w holds delta f with its ghosts."""
         self._sweep(state, 0, 0.5 * dt)
         self._ghosts(state, t + 0.5 * dt)
-        self._sweep(state, 1, dt)
+        interval = self.system.filter_interval
+        filtered = (self.system.filter > 0.0  # a step that crosses a multiple of interval
+                    and math.floor((t + dt) / interval) > math.floor(t / interval))
+        self._sweep(state, 1, dt, filtered)
         self._ghosts(state, t + 0.5 * dt)
         self._sweep(state, 0, 0.5 * dt)
         self._keep_positive(state, t + dt)
