@@ -38,7 +38,7 @@ cell-centre speed, a discrete-velocity method, and a density mode of wavenumber
 k comes back in full at T_R = 2 pi / (k dv) (recurrence: Karp & Miller 1974;
 Cheng & Knorr 1976, J. Comput. Phys. 22, 330, sec. 4), once its filaments in v
 have passed the grid scale.  A filament that fine is no longer resolved
-information, so before each v-sweep a filter removes it (filamentation
+information, so a filter removes it before the v-sweep (filamentation
 filtration, Klimas & Farrell 1994, J. Comput. Phys. 110, 150):
 
     q_new = q - s (-1)^p (delta^2 / 4)^p q,    transfer 1 - s sin^(2p)(theta/2),
@@ -52,15 +52,14 @@ every step, so that its action does not grow as the step shrinks: a filament's
 phase in v advances at most at pi dv / dz per unit time (the drift of a
 z-structure at the grid scale), so between two applications by half a radian,
 and none can cross the band where the filter acts (sin^12(theta/2) > 1/2 over
-1.8 radians around theta = pi) without meeting it three times.  The
-filter is written as face fluxes, so it conserves mass; each cell's outgoing
+1.8 radians around theta = pi) without meeting it three times.  The filter is
+written as face fluxes, so it conserves mass; each cell's outgoing
 fluxes are scaled so that it keeps f >= 0 (Zalesak 1979, J. Comput. Phys. 31,
 335, the donor limit); a filtered value reads ``FILTER_REACH`` cells on either
 side.
 """
 
 import math
-from math import comb
 
 import numba
 import numpy as np
@@ -75,7 +74,7 @@ FILTER_REACH = FILTER_ORDER + 1  # the face fluxes' reach, and one cell for the 
 # the flux of (-1)^p (delta^2 / 4)^p through face i + 1/2, as weights of the
 # differences q[i + 1 + k] - q[i - k] (the 2p - 1'th difference, taken in pairs so
 # that mirrored data give exactly the opposite flux)
-FILTER_WEIGHTS = np.array([(-1) ** (k + 1) * comb(2 * FILTER_ORDER - 1, FILTER_ORDER - 1 - k)
+FILTER_WEIGHTS = np.array([(-1) ** (k + 1) * math.comb(2 * FILTER_ORDER - 1, FILTER_ORDER - 1 - k)
                            for k in range(FILTER_ORDER)]) / 4.0 ** FILTER_ORDER
 # the donor limit scales a cell's outflow to a hair below its content, so that the
 # rounding of the scaled fluxes cannot take f below zero
