@@ -29,15 +29,16 @@ and so conservation.  The bound is f0's parabola and not its mean: in the tail
 of f0, which falls by a factor of e across a few cells, a delta f close to -f0
 (a region the kick emptied) is a correct profile that a floor at -mean(f0)
 would clip; on 64^2 (a kick of 0.75 sigma) that clipping made the error 24%
-larger and left f < 0 on two fifths of the grid.  A cell's parabola reads two cells on either side, so a
-line needs ``floor(max |shift|) + 3`` ghost cells at each end.
+larger and left f < 0 on two fifths of the grid.  A cell's parabola reads two
+cells on either side, so a line needs ``floor(max |shift|) + 3`` ghost cells at
+each end.
 
-Velocity filter (before the v-sweep, ``filter_columns``): where the potential does not shear the
-grid in v (free streaming above all) the z-drift moves each row at its own
-cell-centre speed, a discrete-velocity method, and a density mode of wavenumber
-k comes back in full at T_R = 2 pi / (k dv) (recurrence: Karp & Miller 1974;
-Cheng & Knorr 1976, J. Comput. Phys. 22, 330, sec. 4), once its filaments in v
-have passed the grid scale.  A filament that fine is no longer resolved
+Velocity filter (before the v-sweep, ``filter_columns``): where the potential
+does not shear the grid in v (free streaming above all) the z-drift moves each
+row at its own cell-centre speed, a discrete-velocity method, and a density
+mode of wavenumber k comes back in full at T_R = 2 pi / (k dv) (recurrence:
+Karp & Miller 1974; Cheng & Knorr 1976, J. Comput. Phys. 22, 330, sec. 4), once
+its filaments in v have passed the grid scale.  A filament that fine is no longer resolved
 information, so a filter removes it before the v-sweep (filamentation
 filtration, Klimas & Farrell 1994, J. Comput. Phys. 110, 150):
 
