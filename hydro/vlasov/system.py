@@ -285,8 +285,9 @@ class Strang:
             source = state.scratch.get("filtered")
             if source is None:
                 source = state.scratch["filtered"] = np.zeros_like(w[0, 0])
-            threads.run(filter_columns, w[0, 0], along_columns[3], source, self.system.filter,
-                        real[:2], ng[0], ng[0] + nx[0])
+            f0 = self.system.f0_cells(block, ghosts=True)[0]
+            threads.run(filter_columns, w[0, 0], f0, source, self.system.filter, real[:2],
+                        ng[0], ng[0] + nx[0])
         # each column (fixed z) moves along v
         threads.run(advect_columns, source, along_columns, u[0, 0], column_speeds, dt,
                     ng[0], ng[0] + nx[0], ng[1])
